@@ -1,0 +1,1 @@
+"""Optera appliance: the proxy server, its pipeline and its stores."""

@@ -1,0 +1,1 @@
+"""optera-tui: the operator terminal app."""
