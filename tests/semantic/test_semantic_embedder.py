@@ -1,0 +1,74 @@
+"""The embedder: unit vectors from the packaged model, batching of async callers."""
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+
+from appliance.semantic.embedder import Batching, Embedder
+
+
+def test_embed_sync_returns_unit_float32_rows_of_model_width(embedder):
+    vectors = embedder.embed_sync(["capital of France", "how do I bake bread"])
+
+    assert vectors.shape == (2, 384)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.dim == 384
+
+
+def test_embed_sync_of_nothing_is_an_empty_matrix(embedder):
+    assert embedder.embed_sync([]).shape == (0, 384)
+
+
+def test_paraphrases_are_closer_than_unrelated_text(embedder):
+    a, b, c = embedder.embed_sync(
+        [
+            "What is the capital of France?",
+            "Which city is the capital of France?",
+            "Give me a recipe for banana bread.",
+        ]
+    )
+
+    assert float(a @ b) > 0.8
+    assert float(a @ c) < 0.3
+
+
+async def test_concurrent_embed_calls_share_one_model_call(embedder):
+    texts = [f"question number {n} about invoices" for n in range(10)]
+    before = embedder.model_calls
+
+    vectors = await asyncio.gather(*(embedder.embed(text) for text in texts))
+
+    assert embedder.model_calls - before == 1
+    expected = embedder.embed_sync(texts)
+    for got, want in zip(vectors, expected, strict=True):
+        assert np.allclose(got, want, atol=1e-5)
+
+
+async def test_embed_splits_batches_at_the_item_cap(tmp_path: Path, packaged_model):
+    small = Embedder(packaged_model, tmp_path, Batching(max_wait_s=0.05, max_items=4))
+    try:
+        vectors = await asyncio.gather(*(small.embed(f"item {n}") for n in range(10)))
+    finally:
+        small.close()
+
+    assert len(vectors) == 10
+    assert small.model_calls == 3
+    assert (tmp_path / "models" / "minilm-l6" / "model.onnx").is_symlink()
+
+
+async def test_embed_does_not_block_the_event_loop(embedder):
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    running = asyncio.create_task(ticker())
+    await embedder.embed("a long sentence " * 50)
+    running.cancel()
+
+    assert ticks > 5
