@@ -1,0 +1,92 @@
+"""Builds the proxy's Litestar app and owns its lifespan.
+
+The request path, in order (each a module of appliance/pipeline):
+account -> auth -> validate -> quota -> [cache -> compress -> route] -> forward.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Request, Response
+from litestar.config.cors import CORSConfig
+from litestar.exceptions import HTTPException
+
+from appliance.errors import OpteraError
+from appliance.pipeline.account import AccountStep
+from appliance.pipeline.auth import AuthStep
+from appliance.pipeline.chain import Step, chain
+from appliance.pipeline.context import Next
+from appliance.pipeline.forward import ForwardStep
+from appliance.pipeline.quota import QuotaStep
+from appliance.pipeline.validate import ValidateStep
+from appliance.providers.openai import OpenAIFormat
+from appliance.proxy.headers import EXPOSED
+from appliance.proxy.routes import healthz, proxy, readyz
+from appliance.runtime import Runtime
+from appliance.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_pipeline(runtime: Runtime) -> Next:
+    """The steps in the order a request meets them."""
+    settings = runtime.settings
+    steps: list[Step] = [
+        AccountStep(runtime.pricer, runtime.writer, settings.privacy.store_prompts),
+        AuthStep(runtime.keys),
+        ValidateStep(settings.server.max_body_bytes),
+        QuotaStep(runtime.quota, runtime.burst),
+    ]
+    return chain(steps, ForwardStep(runtime.client, settings.upstream))
+
+
+def create_app(
+    settings: Settings,
+    runtime: Runtime | None = None,
+    *,
+    owns_runtime: bool | None = None,
+) -> Litestar:
+    """The proxy app; opens (and closes) its own runtime unless one is handed in."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owned = runtime is None if owns_runtime is None else owns_runtime
+        live = runtime or Runtime.open(settings)
+        await live.start()
+        app.state.runtime = live
+        app.state.pipeline = build_pipeline(live)
+        app.state.max_body_bytes = settings.server.max_body_bytes
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            if owned:
+                await live.close()
+
+    return Litestar(
+        route_handlers=[proxy, healthz, readyz],
+        lifespan=[lifespan],
+        cors_config=CORSConfig(
+            allow_origins=settings.server.cors_origins,
+            allow_headers=["*"],
+            expose_headers=list(EXPOSED),
+        ),
+        exception_handlers={HTTPException: _http_error},
+        request_max_body_size=None,
+        openapi_config=None,
+    )
+
+
+def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Litestar's own errors (unknown path, wrong method) in OpenAI's format."""
+    error = OpteraError(exc.detail or "Request failed.")
+    error.status = exc.status_code
+    error.code = "not_found" if exc.status_code == 404 else "invalid_request"
+    error.kind = "invalid_request_error"
+    return Response(
+        content=OpenAIFormat().error_body(error), status_code=exc.status_code
+    )

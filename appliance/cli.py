@@ -1,0 +1,177 @@
+"""The operator CLI: `optera serve`, workspaces, subscriptions, keys, usage.
+
+Each command works on the same database as the server and takes `--json`
+to print only JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from appliance.errors import OpteraError
+from appliance.settings import Settings, load_settings
+from appliance.store import keys, usage, workspaces
+from appliance.store.db import open_engine
+
+Handler = Callable[[argparse.Namespace, Settings], Any]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    settings = load_settings(args.config)
+    try:
+        result = args.handler(args, settings)
+    except OpteraError as error:
+        return _fail(args, error.message)
+    except FileNotFoundError as error:
+        return _fail(args, str(error))
+    if result is not None:
+        _print(args, result)
+    return 0
+
+
+def _fail(args: argparse.Namespace, message: str) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message}))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def _print(args: argparse.Namespace, result: Any) -> None:
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return
+    rows = result if isinstance(result, list) else [result]
+    for row in rows:
+        print("  ".join(f"{k}={v}" for k, v in row.items() if v is not None))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="optera", description=__doc__)
+    parser.add_argument(
+        "--config", help="config file (default: $OPTERA_CONFIG or config/optera.toml)"
+    )
+    commands = parser.add_subparsers(metavar="COMMAND")
+    _command(commands, "serve", cmd_serve, "run the proxy")
+    ws = commands.add_parser("workspace", help="workspaces and plans").add_subparsers(
+        metavar="ACTION"
+    )
+    create = _command(ws, "create", cmd_workspace_create, "create a workspace")
+    create.add_argument("--name", required=True)
+    create.add_argument("--plan", default="starter", choices=workspaces.PLANS)
+    _command(ws, "list", cmd_workspace_list, "list workspaces")
+    plan = _command(
+        ws, "set-plan", cmd_workspace_set_plan, "change plan, quota or burst limit"
+    )
+    plan.add_argument("workspace")
+    plan.add_argument("--plan", required=True, choices=workspaces.PLANS)
+    plan.add_argument("--quota", type=int)
+    plan.add_argument("--burst", type=float, help="requests a second for each key")
+    sub = commands.add_parser("subscription", help="subscriptions").add_subparsers(
+        metavar="ACTION"
+    )
+    _command(sub, "activate", cmd_subscription_activate, "activate").add_argument(
+        "workspace"
+    )
+    _command(sub, "cancel", cmd_subscription_cancel, "cancel").add_argument("workspace")
+    key = commands.add_parser("key", help="proxy keys").add_subparsers(metavar="ACTION")
+    issue = _command(key, "issue", cmd_key_issue, "issue a key (printed once)")
+    issue.add_argument("workspace")
+    issue.add_argument("--name")
+    _command(key, "revoke", cmd_key_revoke, "revoke a key").add_argument("key_id")
+    _command(key, "list", cmd_key_list, "list a workspace's keys").add_argument(
+        "workspace"
+    )
+    report = _command(commands, "usage", cmd_usage, "usage and savings totals per tag")
+    report.add_argument("--by", choices=sorted(usage.TAG_COLUMNS), default="feature")
+    report.add_argument("--workspace")
+    report.add_argument("--since", help="ISO date or time (UTC), inclusive")
+    report.add_argument("--until", help="ISO date or time (UTC), exclusive")
+    return parser
+
+
+def _command(
+    group: Any, name: str, handler: Handler, help_text: str
+) -> argparse.ArgumentParser:
+    command = group.add_parser(name, help=help_text)
+    command.add_argument("--json", action="store_true", help="print only JSON")
+    command.set_defaults(handler=handler)
+    return command
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    from appliance.serve import configure_logging, serve  # noqa: PLC0415
+
+    configure_logging(settings.server.log_level)
+    asyncio.run(serve(settings))
+
+
+def cmd_workspace_create(args: argparse.Namespace, settings: Settings) -> dict:
+    engine = open_engine(settings.data_path)
+    return workspaces.describe(
+        workspaces.create(engine, args.name, args.plan), settings.plans
+    )
+
+
+def cmd_workspace_list(args: argparse.Namespace, settings: Settings) -> list:
+    engine = open_engine(settings.data_path)
+    return [workspaces.describe(w, settings.plans) for w in workspaces.list_all(engine)]
+
+
+def cmd_workspace_set_plan(args: argparse.Namespace, settings: Settings) -> dict:
+    engine = open_engine(settings.data_path)
+    row = workspaces.set_plan(engine, args.workspace, args.plan, args.quota, args.burst)
+    return workspaces.describe(row, settings.plans)
+
+
+def cmd_subscription_activate(args: argparse.Namespace, settings: Settings) -> dict:
+    engine = open_engine(settings.data_path)
+    return workspaces.describe(
+        workspaces.activate(engine, args.workspace), settings.plans
+    )
+
+
+def cmd_subscription_cancel(args: argparse.Namespace, settings: Settings) -> dict:
+    engine = open_engine(settings.data_path)
+    return workspaces.describe(
+        workspaces.cancel(engine, args.workspace), settings.plans
+    )
+
+
+def cmd_key_issue(args: argparse.Namespace, settings: Settings) -> dict:
+    engine = open_engine(settings.data_path)
+    key, plaintext = keys.issue(engine, args.workspace, args.name)
+    return {**keys.describe(key), "key": plaintext}
+
+
+def cmd_key_revoke(args: argparse.Namespace, settings: Settings) -> dict:
+    return keys.describe(keys.revoke(open_engine(settings.data_path), args.key_id))
+
+
+def cmd_key_list(args: argparse.Namespace, settings: Settings) -> list:
+    engine = open_engine(settings.data_path)
+    return [keys.describe(k) for k in keys.list_for(engine, args.workspace)]
+
+
+def cmd_usage(args: argparse.Namespace, settings: Settings) -> list:
+    from datetime import datetime  # noqa: PLC0415
+
+    engine = open_engine(settings.data_path)
+    workspace_id = workspaces.get(engine, args.workspace).id if args.workspace else None
+    since = datetime.fromisoformat(args.since) if args.since else None
+    until = datetime.fromisoformat(args.until) if args.until else None
+    return usage.totals_by(engine, args.by, workspace_id, since, until)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

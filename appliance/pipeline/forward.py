@@ -1,0 +1,143 @@
+"""Forward step: sends the request upstream and returns its answer as it came.
+
+Transport failures become 502 (unreachable) or 504 (timed out) in the
+caller's protocol; upstream statuses, bodies and headers pass back unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+
+from appliance.errors import UpstreamTimeout, UpstreamUnreachable
+from appliance.pipeline.context import Exchange, Reply
+from appliance.providers.base import HOP_BY_HOP, StreamMeter
+from appliance.providers.relay import relay
+from appliance.settings import UpstreamSettings
+
+SSE = "text/event-stream"
+
+
+class ForwardStep:
+    """The last step: nothing after it, so it takes only the exchange."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: UpstreamSettings) -> None:
+        self._client = client
+        self._settings = settings
+
+    async def __call__(self, ex: Exchange) -> Reply:
+        if ex.stream and ex.body is not None and ex.fmt.prepare_stream(ex.body):
+            ex.strip_usage_chunk = True
+            ex.body_changed = True
+        request = self._client.build_request(
+            ex.method,
+            self._url(ex),
+            headers=ex.fmt.upstream_headers(ex.headers),
+            content=self._content(ex),
+        )
+        response = await self._send(request)
+        ex.outcome.status = response.status_code
+        ex.outcome.upstream_request_id = _request_id(response)
+        headers = _pass_headers(response)
+        if ex.stream and response.status_code == 200 and _is_sse(response):
+            return self._stream(ex, response, headers)
+        body = await self._read(response)
+        if response.status_code < 400:
+            ex.outcome.usage = _usage_of(ex, body)
+        else:
+            ex.outcome.error_type = "upstream_error"
+        media = response.headers.get("content-type", "application/json")
+        return Reply(
+            status=response.status_code, headers=headers, body=body, media_type=media
+        )
+
+    def _url(self, ex: Exchange) -> str:
+        base = (
+            self._settings.anthropic_base_url
+            if ex.fmt.name == "anthropic"
+            else self._settings.openai_base_url
+        )
+        path = ex.path.removeprefix("/v1")
+        return base.rstrip("/") + path + (f"?{ex.query}" if ex.query else "")
+
+    def _content(self, ex: Exchange) -> bytes:
+        if ex.body is not None and ex.body_changed:
+            return json.dumps(
+                ex.body, ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        return ex.raw_body
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        try:
+            async with asyncio.timeout(
+                self._settings.connect_timeout_s + self._settings.idle_timeout_s
+            ):
+                return await self._client.send(request, stream=True)
+        except (httpx.TimeoutException, TimeoutError):
+            raise UpstreamTimeout("The upstream did not answer in time.") from None
+        except httpx.TransportError as error:
+            raise UpstreamUnreachable(
+                f"The upstream could not be reached: {type(error).__name__}."
+            ) from None
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        try:
+            async with asyncio.timeout(self._settings.total_timeout_s):
+                return await response.aread()
+        except (httpx.TimeoutException, TimeoutError):
+            raise UpstreamTimeout(
+                "The upstream stopped answering mid-response."
+            ) from None
+        except httpx.TransportError:
+            raise UpstreamUnreachable(
+                "The upstream connection broke mid-response."
+            ) from None
+        finally:
+            await response.aclose()
+
+    def _stream(self, ex: Exchange, response: httpx.Response, headers: list) -> Reply:
+        async def on_end(
+            meter: StreamMeter, aborted: bool, events: list[bytes]
+        ) -> None:
+            ex.outcome.usage = meter.usage
+            ex.outcome.aborted = aborted
+            ex.stream_events = events
+            for finalize in ex.stream_finalizers:
+                await finalize(ex)
+
+        chunks = relay(
+            response,
+            ex.fmt.stream_meter(ex.strip_usage_chunk),
+            on_end,
+            filtering=ex.strip_usage_chunk,
+            deadline=time.monotonic() + self._settings.total_timeout_s,
+        )
+        return Reply(status=200, headers=headers, chunks=chunks, media_type=SSE)
+
+
+def _usage_of(ex: Exchange, body: bytes):  # type: ignore[no-untyped-def]
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return ex.fmt.usage(parsed) if isinstance(parsed, dict) else None
+
+
+def _pass_headers(response: httpx.Response) -> list[tuple[str, str]]:
+    return [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in HOP_BY_HOP
+        and name.lower() not in ("content-type", "date", "server")
+    ]
+
+
+def _is_sse(response: httpx.Response) -> bool:
+    return response.headers.get("content-type", "").startswith(SSE)
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    return response.headers.get("x-request-id") or response.headers.get("request-id")

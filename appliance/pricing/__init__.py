@@ -1,0 +1,1 @@
+"""Dollar costs of usage: genai-prices' data, with the operator's overrides."""

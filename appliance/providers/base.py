@@ -1,0 +1,122 @@
+"""What every provider wire format offers the pipeline.
+
+A `ProviderFormat` knows its protocol's request shape, usage fields, error
+body and stream events; the pipeline never parses provider JSON itself.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from typing import Any
+
+from appliance.errors import InvalidRequest, OpteraError
+from appliance.providers.sse import SseEvent
+from appliance.providers.usage import Usage
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "accept-encoding",
+        "content-encoding",
+    }
+)
+OPTERA_HEADERS = frozenset({"x-proxy-key", "x-feature-tag", "x-team-tag", "x-user-tag"})
+
+
+class StreamMeter(ABC):
+    """Reads usage (and anything else worth keeping) from stream events."""
+
+    usage: Usage | None = None
+    complete: bool = False
+
+    @abstractmethod
+    def observe(self, event: SseEvent) -> bool:
+        """Take one event; return False when the relay should drop it."""
+
+
+class ProviderFormat(ABC):
+    name: str
+    chat_path: str
+
+    @abstractmethod
+    def validate_chat(self, body: dict[str, Any]) -> None:
+        """Raise InvalidRequest for a shape the provider would refuse."""
+
+    @abstractmethod
+    def error_body(self, error: OpteraError) -> dict[str, Any]:
+        """The protocol's JSON error body for one of our errors."""
+
+    @abstractmethod
+    def usage(self, body: dict[str, Any]) -> Usage | None:
+        """Usage from a complete (non-streamed) response body."""
+
+    @abstractmethod
+    def stream_meter(self, strip_usage_chunk: bool) -> StreamMeter:
+        """A fresh meter for one stream."""
+
+    def prepare_stream(self, body: dict[str, Any]) -> bool:
+        """Adjust a streaming request so that usage comes back; True when the
+        relay must drop a usage event the caller did not ask for."""
+        return False
+
+    def upstream_headers(self, incoming: dict[str, str]) -> dict[str, str]:
+        """The caller's headers to forward: provider key included, ours removed."""
+        out = {
+            name: value
+            for name, value in incoming.items()
+            if name not in HOP_BY_HOP
+            and name not in OPTERA_HEADERS
+            and not name.startswith("x-optera-")
+        }
+        out["accept-encoding"] = "identity"
+        return out
+
+
+def parse_json_body(raw: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, or InvalidRequest."""
+    if not raw.strip():
+        raise InvalidRequest("The request body is empty; a JSON object is required.")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidRequest(f"The request body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    return body
+
+
+def require_model(body: dict[str, Any]) -> str:
+    model = body.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidRequest("'model' is required and must be a non-empty string.")
+    return model
+
+
+def require_messages(body: dict[str, Any]) -> list[Any]:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequest("'messages' must be a non-empty list.")
+    return messages
+
+
+def check_parts(content: Any, where: str) -> None:
+    """Content must be text or a list of typed parts."""
+    if isinstance(content, str):
+        return
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{where}.content must be a string or a list of parts.")
+    for index, part in enumerate(content):
+        if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+            raise InvalidRequest(
+                f"{where}.content[{index}] must be an object with a 'type'."
+            )

@@ -1,0 +1,84 @@
+"""Relays an upstream SSE stream to the caller chunk by chunk while metering it.
+
+The relayed bytes are the upstream's own; the one exception is the usage
+event Optera asked for on the caller's behalf, dropped again when the caller
+did not ask for it. A metering failure never breaks the stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+
+from appliance.providers.base import StreamMeter
+from appliance.providers.sse import SseParser
+
+log = logging.getLogger(__name__)
+
+StreamEnd = Callable[[StreamMeter, bool, list[bytes]], Awaitable[None]]
+
+
+class StreamDeadline(Exception):
+    """The stream ran past its total time limit."""
+
+
+async def relay(
+    response: httpx.Response,
+    meter: StreamMeter,
+    on_end: StreamEnd,
+    *,
+    filtering: bool,
+    deadline: float,
+) -> AsyncIterator[bytes]:
+    """Yield the upstream's bytes; call `on_end(meter, aborted, events)` once.
+
+    `events` holds the raw bytes of every event relayed, for a cache to keep.
+    With `filtering`, bytes go out at event boundaries so that one event can
+    be dropped; otherwise each network read goes out as it came.
+    """
+    parser = SseParser()
+    kept: list[bytes] = []
+    aborted = True
+    try:
+        async for chunk in response.aiter_raw():
+            if time.monotonic() > deadline:
+                raise StreamDeadline
+            passed = _observe(parser, meter, chunk, kept)
+            out = passed if filtering else chunk
+            if out:
+                yield out
+        tail = parser.pending()
+        if filtering and tail:
+            yield tail
+        aborted = not meter.complete
+    finally:
+        await response.aclose()
+        try:
+            await on_end(meter, aborted, kept)
+        except Exception:
+            log.exception("stream end handler failed")
+
+
+def _observe(
+    parser: SseParser, meter: StreamMeter, chunk: bytes, kept: list[bytes]
+) -> bytes:
+    """Meter the events completed by `chunk`; return the bytes to pass on."""
+    try:
+        events = parser.feed(chunk)
+    except Exception:
+        log.exception("stream parse failed; relaying unparsed")
+        return chunk
+    out = b""
+    for event in events:
+        try:
+            keep = meter.observe(event)
+        except Exception:
+            log.exception("stream meter failed on one event")
+            keep = True
+        if keep:
+            out += event.raw
+            kept.append(event.raw)
+    return out

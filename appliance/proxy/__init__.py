@@ -1,0 +1,1 @@
+"""The public HTTP layer: thin handlers per protocol over the pipeline."""

@@ -1,0 +1,71 @@
+"""The savings and quota headers Optera adds to every answer."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from appliance.pipeline.context import Exchange
+
+SAVINGS_HEADERS = (
+    "X-Tokens-Saved",
+    "X-Cost-Saved-USD",
+    "X-Cache-Hit",
+    "X-Semantic-Cache-Hit",
+    "X-Model-Routed",
+    "X-Original-Model",
+    "X-Request-Compressed",
+    "X-Preamble-Stripped",
+    "X-Repetition-Removed",
+    "X-Conversation-Summarized",
+    "X-Tools-Compressed",
+    "X-Image-Optimized",
+    "X-Provider-Cache-Hit",
+    "X-Provider-Cache-Savings-USD",
+)
+QUOTA_HEADERS = (
+    "X-Optera-Quota-Limit",
+    "X-Optera-Quota-Remaining",
+    "X-Optera-Quota-Reset",
+)
+EXPOSED = (*SAVINGS_HEADERS, *QUOTA_HEADERS, "X-Optera-Request-Id")
+
+
+def usd(amount: Decimal) -> str:
+    """A dollar figure as a plain decimal string, never in exponent form."""
+    text = format(amount.normalize(), "f") if amount else "0"
+    return text
+
+
+def flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def savings_headers(ex: Exchange) -> dict[str, str]:
+    s = ex.savings
+    model = ex.model or ""
+    return {
+        "X-Tokens-Saved": str(s.tokens_saved),
+        "X-Cost-Saved-USD": usd(s.usd_saved),
+        "X-Cache-Hit": flag(s.cache_hit),
+        "X-Semantic-Cache-Hit": flag(s.semantic_hit),
+        "X-Model-Routed": model,
+        "X-Original-Model": ex.original_model or model,
+        "X-Request-Compressed": flag(s.compressed),
+        "X-Preamble-Stripped": flag(s.preamble_stripped),
+        "X-Repetition-Removed": flag(s.repetition_removed),
+        "X-Conversation-Summarized": flag(s.conversation_summarized),
+        "X-Tools-Compressed": flag(s.tools_compressed),
+        "X-Image-Optimized": flag(s.image_optimized),
+        "X-Provider-Cache-Hit": flag(s.provider_cache_hit),
+        "X-Provider-Cache-Savings-USD": usd(s.provider_cache_usd),
+    }
+
+
+def quota_headers(ex: Exchange) -> dict[str, str]:
+    if ex.quota is None:
+        return {}
+    return {
+        "X-Optera-Quota-Limit": str(ex.quota.limit),
+        "X-Optera-Quota-Remaining": str(ex.quota.remaining),
+        "X-Optera-Quota-Reset": str(ex.quota.reset_epoch),
+    }

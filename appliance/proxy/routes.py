@@ -1,0 +1,151 @@
+"""The proxy's HTTP handlers: build an exchange, run the pipeline, answer.
+
+OpenAI's chat completions and Anthropic's messages are the handled paths;
+every other /v1 path is authenticated, metered and passed through.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+from litestar import Request, Response, get, route
+from litestar.datastructures import State
+from litestar.params import FromPath
+from litestar.response import Stream
+
+from appliance.errors import BodyTooLarge, OpteraError
+from appliance.pipeline.context import Exchange, Next, Reply
+from appliance.providers.anthropic import AnthropicFormat
+from appliance.providers.base import ProviderFormat
+from appliance.providers.openai import OpenAIFormat
+from appliance.proxy.headers import quota_headers, savings_headers
+
+log = logging.getLogger(__name__)
+OPENAI = OpenAIFormat()
+ANTHROPIC = AnthropicFormat()
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def format_for(path: str, headers: dict[str, str]) -> ProviderFormat:
+    """Anthropic for its paths or its headers; OpenAI's format otherwise."""
+    if path.startswith("/v1/messages") or path.startswith("/v1/complete"):
+        return ANTHROPIC
+    if path.startswith("/v1/chat/") or path.startswith("/v1/embeddings"):
+        return OPENAI
+    if "anthropic-version" in headers or "x-api-key" in headers:
+        return ANTHROPIC
+    return OPENAI
+
+
+@route("/v1/{rest:path}", http_method=METHODS, name="proxy", include_in_schema=False)
+async def proxy(request: Request, state: State, rest: FromPath[str]) -> Response:
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    path = "/v1" + rest if rest.startswith("/") else "/v1/" + rest
+    fmt = format_for(path, headers)
+    ex = Exchange(
+        request_id="req_" + secrets.token_hex(12),
+        fmt=fmt,
+        method=request.method,
+        path=path,
+        query=request.url.query,
+        headers=headers,
+        raw_body=b"",
+        controls=_controls(headers),
+    )
+    pipeline: Next = state.pipeline
+    try:
+        ex.raw_body = await _read_body(request, state.max_body_bytes)
+        reply = await pipeline(ex)
+    except OpteraError as error:
+        return error_response(ex, error)
+    except Exception:
+        log.exception("request %s failed inside Optera", ex.request_id)
+        return error_response(
+            ex, OpteraError("Optera failed on this request; it was logged.")
+        )
+    return to_response(ex, reply)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused past `limit` bytes without reading the rest."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"The request body is over the limit of {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"The request body is over the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _controls(headers: dict[str, str]) -> dict[str, str]:
+    controls = {
+        name.removeprefix("x-optera-"): value.strip().lower()
+        for name, value in headers.items()
+        if name.startswith("x-optera-")
+    }
+    if "cache-control" in headers:
+        controls["cache-control"] = headers["cache-control"].lower()
+    return controls
+
+
+def to_response(ex: Exchange, reply: Reply) -> Response:
+    headers = _merge(reply.headers, ex)
+    if reply.chunks is not None:
+        return Stream(
+            reply.chunks,
+            status_code=reply.status,
+            headers=headers,
+            media_type=reply.media_type,
+        )
+    return Response(
+        content=reply.body or b"",
+        status_code=reply.status,
+        headers=headers,
+        media_type=reply.media_type,
+    )
+
+
+def _merge(upstream: list[tuple[str, str]], ex: Exchange) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in upstream:
+        headers[name] = value
+    headers.update(savings_headers(ex))
+    headers.update(quota_headers(ex))
+    headers["X-Optera-Request-Id"] = ex.request_id
+    return headers
+
+
+def error_response(ex: Exchange, error: OpteraError) -> Response:
+    headers = {
+        **quota_headers(ex),
+        **error.headers,
+        "X-Optera-Request-Id": ex.request_id,
+    }
+    body: Any = ex.fmt.error_body(error)
+    return Response(
+        content=json.dumps(body).encode(),
+        status_code=error.status,
+        headers=headers,
+        media_type="application/json",
+    )
+
+
+@get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", include_in_schema=False)
+async def readyz(state: State) -> Response:
+    ready = bool(getattr(state, "ready", False))
+    return Response(
+        content={"status": "ready" if ready else "starting"},
+        status_code=200 if ready else 503,
+    )

@@ -1,0 +1,60 @@
+"""The long-lived objects of one appliance process, built once at start-up.
+
+Everything that holds a connection, a pool, a model or a counter lives on a
+`Runtime`, which the app's lifespan opens and closes; nothing is global.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from appliance.pipeline.auth import KeyCache
+from appliance.pipeline.quota import BurstLimiter, QuotaBook
+from appliance.pricing.prices import Pricer
+from appliance.providers.upstream import build_client
+from appliance.settings import Settings
+from appliance.store.db import open_engine
+from appliance.store.writer import UsageWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    writer: UsageWriter
+    client: httpx.AsyncClient
+    pricer: Pricer
+    keys: KeyCache
+    quota: QuotaBook
+    burst: BurstLimiter
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        engine = open_engine(settings.data_path)
+        return cls(
+            settings=settings,
+            engine=engine,
+            writer=UsageWriter(engine),
+            client=build_client(settings.upstream),
+            pricer=Pricer(settings.prices),
+            keys=KeyCache(engine, settings.plans),
+            quota=QuotaBook(engine),
+            burst=BurstLimiter(settings.burst),
+        )
+
+    async def start(self) -> None:
+        self.writer.start()
+
+    async def close(self) -> None:
+        await self.writer.stop()
+        await self.client.aclose()
+        self.engine.dispose()
+        log.info("runtime closed; %d usage records written", self.writer.written)

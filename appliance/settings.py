@@ -1,0 +1,158 @@
+"""Settings: defaults, then the config file, then OPTERA_* environment.
+
+One typed `Settings` object is built at start-up and handed to everything
+that needs it; nothing reads the environment after that.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+DEFAULT_CONFIG = Path("config/optera.toml")
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    admin_host: str = "127.0.0.1"
+    admin_port: int = 8081
+    admin_token_file: str | None = None
+    data_dir: str = "./data"
+    max_body_bytes: int = 64 * 1024 * 1024
+    log_level: str = "INFO"
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+
+class UpstreamSettings(BaseModel):
+    openai_base_url: str = "https://api.openai.com/v1"
+    anthropic_base_url: str = "https://api.anthropic.com/v1"
+    connect_timeout_s: float = 10.0
+    idle_timeout_s: float = 600.0
+    total_timeout_s: float = 3600.0
+    max_connections: int = 1000
+    transport: str = "aiohttp"
+
+
+class PlanSettings(BaseModel):
+    starter: int = 100_000
+    growth: int = 500_000
+    enterprise: int = 5_000_000
+
+
+class BurstSettings(BaseModel):
+    rate_per_second: float = 50.0
+    capacity: int = 200
+
+
+class CacheSettings(BaseModel):
+    exact_enabled: bool = True
+    ttl_seconds: int = 86_400
+    max_entries: int = 100_000
+
+
+class SemanticSettings(BaseModel):
+    enabled: bool = True
+    threshold: float = 0.9
+    model: str = "optera/minilm-l6-int8"
+    model_path: str | None = None
+    threads: int = 1
+
+
+class CompressionSettings(BaseModel):
+    preamble: bool = True
+    repetition: bool = True
+    summarize: bool = False
+    summarize_threshold_tokens: int = 6000
+    summarize_keep_turns: int = 6
+    tools: bool = True
+    images: bool = True
+    provider_cache_breakpoints: bool = True
+
+
+class RoutingSettings(BaseModel):
+    enabled: bool = True
+    threshold: float = 0.5
+    overrides: dict[str, str] = Field(default_factory=dict)
+
+
+class PrivacySettings(BaseModel):
+    store_prompts: bool = False
+
+
+class PriceOverride(BaseModel):
+    """Dollars per million tokens for one model, replacing genai-prices."""
+
+    input_mtok: Decimal
+    output_mtok: Decimal
+    cache_read_mtok: Decimal | None = None
+    cache_write_mtok: Decimal | None = None
+
+
+class LeakSettings(BaseModel):
+    enabled: bool = True
+    interval_seconds: int = 300
+
+
+class Settings(BaseModel):
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
+    plans: PlanSettings = Field(default_factory=PlanSettings)
+    burst: BurstSettings = Field(default_factory=BurstSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    semantic: SemanticSettings = Field(default_factory=SemanticSettings)
+    compression: CompressionSettings = Field(default_factory=CompressionSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    leaks: LeakSettings = Field(default_factory=LeakSettings)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.server.data_dir).expanduser()
+
+
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "OPTERA_HOST": ("server", "host"),
+    "OPTERA_PORT": ("server", "port"),
+    "OPTERA_ADMIN_HOST": ("server", "admin_host"),
+    "OPTERA_ADMIN_PORT": ("server", "admin_port"),
+    "OPTERA_ADMIN_TOKEN_FILE": ("server", "admin_token_file"),
+    "OPTERA_DATA_DIR": ("server", "data_dir"),
+    "OPTERA_LOG_LEVEL": ("server", "log_level"),
+    "OPTERA_OPENAI_BASE_URL": ("upstream", "openai_base_url"),
+    "OPTERA_ANTHROPIC_BASE_URL": ("upstream", "anthropic_base_url"),
+    "OPTERA_UPSTREAM_TRANSPORT": ("upstream", "transport"),
+    "OPTERA_SEMANTIC_MODEL": ("semantic", "model"),
+    "OPTERA_SEMANTIC_MODEL_PATH": ("semantic", "model_path"),
+}
+
+
+def config_path(explicit: str | None, env: dict[str, str]) -> Path | None:
+    """The config file to read: --config, else OPTERA_CONFIG, else the default."""
+    chosen = explicit or env.get("OPTERA_CONFIG")
+    if chosen:
+        return Path(chosen)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def load_settings(
+    explicit: str | None = None, env: dict[str, str] | None = None
+) -> Settings:
+    """Build the settings from the config file and the environment."""
+    env = dict(os.environ) if env is None else env
+    raw: dict[str, Any] = {}
+    path = config_path(explicit, env)
+    if path is not None:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if var in env and env[var] != "":
+            raw.setdefault(section, {})[key] = env[var]
+    return Settings.model_validate(raw)

@@ -1,0 +1,1 @@
+"""SQLModel tables and every query on them; the only place SQL lives."""

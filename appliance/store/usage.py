@@ -1,0 +1,127 @@
+"""Usage records and quota counters: batched inserts and the totals read back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from appliance.store.db import session
+from appliance.store.models import QuotaCounter, UsageRecord
+
+TAG_COLUMNS = {"feature": "feature_tag", "team": "team_tag", "user": "user_tag"}
+
+
+def write_batch(
+    engine: Engine, records: list[UsageRecord], counts: dict[tuple[str, str], int]
+) -> None:
+    """Insert records and add to quota counters in one transaction."""
+    with session(engine) as db:
+        db.add_all(records)
+        for (workspace_id, period), count in counts.items():
+            statement = insert(QuotaCounter).values(
+                workspace_id=workspace_id, period=period, count=count
+            )
+            db.exec(  # type: ignore[call-overload]
+                statement.on_conflict_do_update(
+                    index_elements=["workspace_id", "period"],
+                    set_={"count": QuotaCounter.count + count},
+                )
+            )
+        db.commit()
+
+
+def quota_count(engine: Engine, workspace_id: str, period: str) -> int:
+    with session(engine) as db:
+        row = db.get(QuotaCounter, (workspace_id, period))
+    return row.count if row is not None else 0
+
+
+def records(
+    engine: Engine,
+    workspace_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> list[UsageRecord]:
+    query = select(UsageRecord)
+    if workspace_id is not None:
+        query = query.where(UsageRecord.workspace_id == workspace_id)
+    if since is not None:
+        query = query.where(UsageRecord.created_at >= since)
+    if until is not None:
+        query = query.where(UsageRecord.created_at < until)
+    query = query.order_by(UsageRecord.id)  # type: ignore[arg-type]
+    if limit is not None:
+        query = query.limit(limit)
+    with session(engine) as db:
+        return list(db.exec(query).all())
+
+
+def totals_by(
+    engine: Engine,
+    dimension: str,
+    workspace_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Requests, tokens, cost and savings per tag value (exact Decimal sums)."""
+    column = TAG_COLUMNS[dimension]
+    groups: dict[str | None, dict[str, Any]] = {}
+    for record in _iter_records(engine, workspace_id, since, until):
+        tag = getattr(record, column)
+        row = groups.setdefault(tag, _empty_total(dimension, tag))
+        _accumulate(row, record)
+    ordered = sorted(
+        groups.values(), key=lambda r: (r[dimension] is None, r[dimension] or "")
+    )
+    return [_render(row) for row in ordered]
+
+
+def _iter_records(
+    engine: Engine,
+    workspace_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Iterable[UsageRecord]:
+    return records(engine, workspace_id, since, until)
+
+
+def _empty_total(dimension: str, tag: str | None) -> dict[str, Any]:
+    return {
+        dimension: tag,
+        "requests": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "tokens_saved": 0,
+        "cost_usd": Decimal(0),
+        "raw_cost_usd": Decimal(0),
+        "cost_saved_usd": Decimal(0),
+        "cache_hits": 0,
+    }
+
+
+def _accumulate(row: dict[str, Any], record: UsageRecord) -> None:
+    row["requests"] += 1
+    row["prompt_tokens"] += record.prompt_tokens
+    row["completion_tokens"] += record.completion_tokens
+    row["tokens_saved"] += record.tokens_saved
+    row["cost_usd"] += record.cost_usd
+    row["raw_cost_usd"] += record.raw_cost_usd
+    row["cost_saved_usd"] += record.cost_saved_usd
+    row["cache_hits"] += record.cache in ("exact", "semantic")
+
+
+def _render(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+
+
+def count(engine: Engine) -> int:
+    with session(engine) as db:
+        return int(db.exec(select(func.count()).select_from(UsageRecord)).one())

@@ -1,0 +1,163 @@
+"""Workspaces, plans and subscriptions: the operations the CLI and admin API share."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from appliance.errors import InvalidRequest, NotFound
+from appliance.settings import PlanSettings
+from appliance.store.db import session
+from appliance.store.models import ProxyKey, QuotaCounter, Workspace, utcnow
+from appliance.store.views import WorkspaceView
+
+PLANS = ("starter", "growth", "enterprise", "custom")
+
+
+def plan_quota(workspace: Workspace, plans: PlanSettings) -> int:
+    """The monthly request allowance of the workspace's plan."""
+    if workspace.plan == "custom":
+        return workspace.custom_quota or 0
+    limit = getattr(plans, workspace.plan)
+    return workspace.custom_quota if workspace.custom_quota is not None else limit
+
+
+def to_view(workspace: Workspace, plans: PlanSettings) -> WorkspaceView:
+    return WorkspaceView(
+        id=workspace.id,
+        name=workspace.name,
+        plan=workspace.plan,
+        quota=plan_quota(workspace, plans),
+        burst_rate=workspace.burst_rate,
+        burst_capacity=workspace.burst_capacity,
+        active=workspace.subscription_status == "active",
+        settings=dict(workspace.settings or {}),
+    )
+
+
+def describe(workspace: Workspace, plans: PlanSettings) -> dict[str, Any]:
+    """The JSON shape the CLI and admin API show for a workspace."""
+    return {
+        "id": workspace.id,
+        "name": workspace.name,
+        "plan": workspace.plan,
+        "quota": plan_quota(workspace, plans),
+        "custom_quota": workspace.custom_quota,
+        "burst_rate": workspace.burst_rate,
+        "burst_capacity": workspace.burst_capacity,
+        "subscription": workspace.subscription_status,
+        "subscription_started_at": _iso(workspace.subscription_started_at),
+        "settings": workspace.settings or {},
+        "created_at": _iso(workspace.created_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def check_plan(plan: str, quota: int | None) -> None:
+    if plan not in PLANS:
+        raise InvalidRequest(
+            f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}."
+        )
+    if plan == "custom" and (quota is None or quota < 0):
+        raise InvalidRequest("A custom plan needs --quota, a non-negative number.")
+
+
+def create(engine: Engine, name: str, plan: str = "starter") -> Workspace:
+    check_plan(plan, 0 if plan == "custom" else None)
+    if not name.strip():
+        raise InvalidRequest("A workspace needs a name.")
+    workspace = Workspace(id="ws_" + secrets.token_hex(8), name=name.strip(), plan=plan)
+    with session(engine) as db:
+        db.add(workspace)
+        db.commit()
+    return workspace
+
+
+def get(engine: Engine, ref: str) -> Workspace:
+    """A workspace by id, or by name when the name is unique."""
+    with session(engine) as db:
+        found = db.get(Workspace, ref)
+        if found is not None:
+            return found
+        named = db.exec(select(Workspace).where(Workspace.name == ref)).all()
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise InvalidRequest(f"Several workspaces are named {ref!r}; use the id.")
+    raise NotFound(f"No workspace {ref!r}.")
+
+
+def list_all(engine: Engine) -> list[Workspace]:
+    with session(engine) as db:
+        return list(db.exec(select(Workspace).order_by(Workspace.created_at)).all())
+
+
+def update(engine: Engine, ref: str, **changes: Any) -> Workspace:
+    workspace = get(engine, ref)
+    with session(engine) as db:
+        row = db.get(Workspace, workspace.id)
+        assert row is not None
+        for name, value in changes.items():
+            setattr(row, name, value)
+        db.add(row)
+        db.commit()
+        db.refresh(row)
+        return row
+
+
+def set_plan(
+    engine: Engine,
+    ref: str,
+    plan: str,
+    quota: int | None = None,
+    burst: float | None = None,
+) -> Workspace:
+    check_plan(plan, quota)
+    changes: dict[str, Any] = {"plan": plan, "custom_quota": quota}
+    if burst is not None:
+        if burst <= 0:
+            raise InvalidRequest(
+                "--burst must be a positive number of requests a second."
+            )
+        changes["burst_rate"] = float(burst)
+        changes["burst_capacity"] = max(1, int(burst * 4))
+    return update(engine, ref, **changes)
+
+
+def activate(engine: Engine, ref: str) -> Workspace:
+    return update(
+        engine,
+        ref,
+        subscription_status="active",
+        subscription_started_at=utcnow(),
+        subscription_canceled_at=None,
+    )
+
+
+def cancel(engine: Engine, ref: str) -> Workspace:
+    return update(
+        engine, ref, subscription_status="canceled", subscription_canceled_at=utcnow()
+    )
+
+
+def delete(engine: Engine, ref: str) -> None:
+    workspace = get(engine, ref)
+    with session(engine) as db:
+        for key in db.exec(
+            select(ProxyKey).where(ProxyKey.workspace_id == workspace.id)
+        ):
+            db.delete(key)
+        for counter in db.exec(
+            select(QuotaCounter).where(QuotaCounter.workspace_id == workspace.id)
+        ):
+            db.delete(counter)
+        row = db.get(Workspace, workspace.id)
+        db.delete(row)
+        db.commit()
