@@ -16,6 +16,7 @@ from appliance.errors import UpstreamTimeout, UpstreamUnreachable
 from appliance.pipeline.context import Exchange, Reply
 from appliance.providers.base import HOP_BY_HOP, StreamMeter
 from appliance.providers.relay import relay
+from appliance.providers.upstream import is_timeout
 from appliance.settings import UpstreamSettings
 
 SSE = "text/event-stream"
@@ -71,30 +72,25 @@ class ForwardStep:
         return ex.raw_body
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
+        limit = self._settings.connect_timeout_s + self._settings.idle_timeout_s
         try:
-            async with asyncio.timeout(
-                self._settings.connect_timeout_s + self._settings.idle_timeout_s
-            ):
+            async with asyncio.timeout(limit):
                 return await self._client.send(request, stream=True)
-        except (httpx.TimeoutException, TimeoutError):
+        except TimeoutError:
             raise UpstreamTimeout("The upstream did not answer in time.") from None
         except httpx.TransportError as error:
-            raise UpstreamUnreachable(
-                f"The upstream could not be reached: {type(error).__name__}."
-            ) from None
+            raise _transport_error(error, "did not answer in time") from None
 
     async def _read(self, response: httpx.Response) -> bytes:
         try:
             async with asyncio.timeout(self._settings.total_timeout_s):
                 return await response.aread()
-        except (httpx.TimeoutException, TimeoutError):
+        except TimeoutError:
             raise UpstreamTimeout(
                 "The upstream stopped answering mid-response."
             ) from None
-        except httpx.TransportError:
-            raise UpstreamUnreachable(
-                "The upstream connection broke mid-response."
-            ) from None
+        except httpx.TransportError as error:
+            raise _transport_error(error, "stopped answering mid-response") from None
         finally:
             await response.aclose()
 
@@ -116,6 +112,12 @@ class ForwardStep:
             deadline=time.monotonic() + self._settings.total_timeout_s,
         )
         return Reply(status=200, headers=headers, chunks=chunks, media_type=SSE)
+
+
+def _transport_error(error: httpx.TransportError, timeout_text: str) -> Exception:
+    if is_timeout(error):
+        return UpstreamTimeout(f"The upstream {timeout_text}.")
+    return UpstreamUnreachable("The upstream could not be reached.")
 
 
 def _usage_of(ex: Exchange, body: bytes):  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ pool checks every idle connection on each request (see bench/).
 
 from __future__ import annotations
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -34,3 +35,17 @@ def build_client(settings: UpstreamSettings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         transport=transport, timeout=timeout, trust_env=False, follow_redirects=False
     )
+
+
+def is_timeout(error: httpx.TransportError) -> bool:
+    """True for a real timeout; False for a refused or broken connection.
+
+    httpx-aiohttp maps every aiohttp connection error, a refused connection
+    included, to httpx.ConnectTimeout, so the aiohttp cause decides.
+    """
+    cause = error.__cause__
+    if isinstance(cause, aiohttp.ClientError) and not isinstance(
+        cause, aiohttp.ServerTimeoutError | aiohttp.SocketTimeoutError
+    ):
+        return False
+    return isinstance(error, httpx.TimeoutException)
