@@ -23,6 +23,7 @@ class ServerSettings(BaseModel):
     admin_host: str = "127.0.0.1"
     admin_port: int = 8081
     admin_token_file: str | None = None
+    metrics_require_token: bool = True
     data_dir: str = "./data"
     max_body_bytes: int = 64 * 1024 * 1024
     log_level: str = "INFO"
