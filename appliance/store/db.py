@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from appliance.store import models  # noqa: F401  (registers the tables)
+from appliance.store import findings, models  # noqa: F401  (registers the tables)
 
 
 def open_engine(data_dir: Path) -> Engine:
