@@ -1,0 +1,237 @@
+"""Throughput and added latency of the proxy against the upstream and a bare relay.
+
+Starts a fake upstream, a bare Litestar relay and Optera (each its own process,
+all on loopback), then drives each with an aiohttp load generator.
+
+    .venv/bin/python bench/proxy_bench.py [--seconds 3] [--conc 1,16,64,256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}]}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"port {port} never opened")
+
+
+def start(args: list[str], env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def start_optera(
+    upstream: str, data: Path, forward_only: bool
+) -> tuple[subprocess.Popen, int, str]:
+    port, admin = free_port(), free_port()
+    config = data / "optera.toml"
+    lines = [
+        "[burst]\nrate_per_second = 1000000000.0\ncapacity = 1000000000\n",
+        '[server]\nlog_level = "WARNING"\n',
+    ]
+    if forward_only:
+        lines += [
+            "[cache]\nexact_enabled = false\n",
+            "[semantic]\nenabled = false\n",
+            "[routing]\nenabled = false\n",
+            "[compression]\npreamble = false\nrepetition = false\ntools = false\nimages = false\nprovider_cache_breakpoints = false\n",
+            "[leaks]\nenabled = false\n",
+        ]
+    config.write_text("".join(lines))
+    env = {
+        "OPTERA_CONFIG": str(config),
+        "OPTERA_DATA_DIR": str(data),
+        "OPTERA_PORT": str(port),
+        "OPTERA_ADMIN_PORT": str(admin),
+        "OPTERA_OPENAI_BASE_URL": upstream + "/v1",
+    }
+    cli = [PY, "-m", "appliance.cli"]
+    run = lambda *a: json.loads(
+        subprocess.run(
+            [*cli, *a, "--json"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )  # noqa: E731
+    ws = run("workspace", "create", "--name", "bench", "--plan", "custom")
+    run("workspace", "set-plan", ws["id"], "--plan", "custom", "--quota", "1000000000")
+    run("subscription", "activate", ws["id"])
+    key = run("key", "issue", ws["id"])["key"]
+    proc = start([*cli, "serve"], env)
+    wait_port(port)
+    return proc, port, key
+
+
+async def load(
+    url: str, headers: dict, stream: bool, conc: int, seconds: float
+) -> tuple[float, list[float], int]:
+    body = json.dumps({**BODY, "stream": True} if stream else BODY).encode()
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=conc)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        stop = time.monotonic() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.monotonic() < stop:
+                began = time.perf_counter()
+                async with session.post(
+                    url,
+                    data=body,
+                    headers={"content-type": "application/json", **headers},
+                ) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - began)
+
+        began = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(conc)))
+        elapsed = time.monotonic() - began
+    return len(latencies) / elapsed, latencies, errors
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--conc", default="1,16,64,256")
+    parser.add_argument("--latencies", default="0,50")
+    parser.add_argument("--transports", default="aiohttp")
+    args = parser.parse_args()
+    concs = [int(c) for c in args.conc.split(",")]
+    rows = []
+    for latency in [float(x) for x in args.latencies.split(",")]:
+        up_port = free_port()
+        procs = [start([PY, "bench/upstream.py", str(up_port), str(latency)])]
+        wait_port(up_port)
+        upstream = f"http://127.0.0.1:{up_port}"
+        targets = {"direct": (upstream, {})}
+        for transport in args.transports.split(","):
+            port = free_port()
+            procs.append(
+                start([PY, "bench/bare_relay.py", str(port), upstream, transport])
+            )
+            wait_port(port)
+            targets[f"bare-{transport}"] = (f"http://127.0.0.1:{port}", {})
+        tmp = Path(tempfile.mkdtemp(prefix="optera-bench-"))
+        for name, forward_only in (("optera-forward", True), ("optera-all-on", False)):
+            data = tmp / name
+            data.mkdir()
+            proc, port, key = start_optera(upstream, data, forward_only)
+            procs.append(proc)
+            targets[name] = (
+                f"http://127.0.0.1:{port}",
+                {"x-proxy-key": key, "x-optera-cache": "off"},
+            )
+        try:
+            for stream in (False, True):
+                for conc in concs:
+                    for name, (base, headers) in targets.items():
+                        asyncio.run(
+                            load(
+                                base + "/v1/chat/completions",
+                                headers,
+                                stream,
+                                conc,
+                                0.5,
+                            )
+                        )
+                        rps, lat, errors = asyncio.run(
+                            load(
+                                base + "/v1/chat/completions",
+                                headers,
+                                stream,
+                                conc,
+                                args.seconds,
+                            )
+                        )
+                        rows.append(
+                            (
+                                latency,
+                                stream,
+                                conc,
+                                name,
+                                rps,
+                                pct(lat, 0.5),
+                                pct(lat, 0.99),
+                                errors,
+                            )
+                        )
+                        print(
+                            f"upstream {latency:>3.0f} ms stream={stream!s:5} c={conc:<4} {name:15} {rps:8.0f} req/s  p50 {pct(lat, 0.5):7.2f} ms  p99 {pct(lat, 0.99):7.2f} ms  errors {errors}",
+                            flush=True,
+                        )
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=20)
+    summary(rows)
+
+
+def summary(rows: list[tuple]) -> None:
+    print(
+        "\n| upstream | stream | conc | target | req/s | % of bare | p50 ms | added p50 vs direct | p99 ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    index = {(r[0], r[1], r[2], r[3]): r for r in rows}
+    for r in rows:
+        direct = index[(r[0], r[1], r[2], "direct")]
+        bare = next(
+            (
+                v
+                for k, v in index.items()
+                if k[:3] == r[:3] and k[3].startswith("bare-")
+            ),
+            direct,
+        )
+        share = 100 * r[4] / bare[4] if bare[4] else 0
+        print(
+            f"| {r[0]:.0f} ms | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {share:.0f}% | {r[5]:.2f} | {r[5] - direct[5]:+.2f} | {r[6]:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
