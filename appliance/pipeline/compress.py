@@ -1,0 +1,132 @@
+"""Compress step: runs the workspace's compression steps on the body sent upstream.
+
+Reads the body, the model, the workspace's options and `x-optera-compress`;
+writes the compressed body, the Savings flags and one saving per step that
+changed something (tokens, dollars, and what it did).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from appliance.compression import breakpoints, images, preamble, repetition, tools
+from appliance.compression.options import CompressionOptions
+from appliance.compression.result import StepResult
+from appliance.compression.summarize import Price, Summarizer
+from appliance.pipeline.context import Exchange, Next, Reply
+from appliance.tokens import TokenCounter
+
+log = logging.getLogger(__name__)
+
+# Summarize runs before repetition so that a repeat marker never points at
+# text the summary has replaced.
+ORDER = ("preamble", "summarize", "repetition", "tools", "images", "breakpoints")
+SYNC_STEPS = {
+    "preamble": preamble.apply,
+    "repetition": repetition.apply,
+    "tools": tools.apply,
+    "images": images.apply,
+    "breakpoints": breakpoints.apply,
+}
+FLAGS = {
+    "preamble": "preamble_stripped",
+    "summarize": "conversation_summarized",
+    "repetition": "repetition_removed",
+    "tools": "tools_compressed",
+    "images": "image_optimized",
+}
+SWITCHES = {"breakpoints": "provider_cache_breakpoints"}
+
+OptionsFor = Callable[[Exchange], CompressionOptions]
+
+
+class CompressStep:
+    """Shrinks chat requests; `x-optera-compress: off` leaves one untouched."""
+
+    def __init__(
+        self,
+        counter: TokenCounter,
+        price: Price,
+        defaults: CompressionOptions,
+        summarizer: Summarizer | None = None,
+        options_for: OptionsFor | None = None,
+    ) -> None:
+        self._counter = counter
+        self._price = price
+        self._summarizer = summarizer
+        self._options_for = options_for or (lambda _ex: defaults)
+
+    async def __call__(self, ex: Exchange, call_next: Next) -> Reply:
+        if ex.is_chat and ex.body is not None and ex.control("compress") != "off":
+            await self._compress(ex, ex.body)
+        return await call_next(ex)
+
+    async def _compress(self, ex: Exchange, body: dict[str, Any]) -> None:
+        options = self._options_for(ex)
+        protocol = "anthropic" if ex.path == "/v1/messages" else "openai"
+        model = ex.model or ""
+        changed = False
+        for name in self._enabled(options):
+            result = await self._run(name, body, protocol, model, options)
+            if result is None or not result.changed:
+                continue
+            body, changed = result.body, True
+            self._record(ex, name, model, result)
+        if changed:
+            ex.replace_body(body)
+            ex.savings.compressed = any(name in ex.savings.steps for name in FLAGS)
+
+    def _enabled(self, options: CompressionOptions) -> list[str]:
+        names = [n for n in ORDER if getattr(options, SWITCHES.get(n, n))]
+        if self._summarizer is None and "summarize" in names:
+            names.remove("summarize")
+        return names
+
+    async def _run(
+        self,
+        name: str,
+        body: dict[str, Any],
+        protocol: str,
+        model: str,
+        options: CompressionOptions,
+    ) -> StepResult | None:
+        started = time.perf_counter()
+        try:
+            if name == "summarize" and self._summarizer is not None:
+                result = await self._summarizer.apply(
+                    body, protocol, self._counter, model, options
+                )
+            else:
+                step = SYNC_STEPS[name]
+                result = await asyncio.to_thread(
+                    step, body, protocol, self._counter, model, options
+                )
+        except Exception:  # one faulty step must not fail the request
+            log.exception("compression step %s failed; it is skipped", name)
+            return None
+        log.debug(
+            "compression step %s: %d -> %d tokens in %.1f ms",
+            name,
+            result.tokens_before,
+            result.tokens_after,
+            (time.perf_counter() - started) * 1000,
+        )
+        return result
+
+    def _record(self, ex: Exchange, name: str, model: str, result: StepResult) -> None:
+        flag = FLAGS.get(name)
+        if flag is None:
+            return
+        setattr(ex.savings, flag, True)
+        saved = result.tokens_saved
+        usd = self._price(model, saved, 0) if saved > 0 else Decimal(0)
+        cost = result.detail.get("cost_usd", Decimal(0))
+        detail = {
+            k: str(v) if isinstance(v, Decimal) else v for k, v in result.detail.items()
+        }
+        ex.savings.add(name, tokens=saved, usd=usd - cost, **detail)
