@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     create = _command(ws, "create", cmd_workspace_create, "create a workspace")
     create.add_argument("--name", required=True)
     create.add_argument("--plan", default="starter", choices=workspaces.PLANS)
+    create.add_argument("--quota", type=int, help="monthly requests (custom plan)")
     _command(ws, "list", cmd_workspace_list, "list workspaces")
     plan = _command(
         ws, "set-plan", cmd_workspace_set_plan, "change plan, quota or burst limit"
@@ -119,7 +120,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_workspace_create(args: argparse.Namespace, settings: Settings) -> dict:
     engine = open_engine(settings.data_path)
     return workspaces.describe(
-        workspaces.create(engine, args.name, args.plan), settings.plans
+        workspaces.create(engine, args.name, args.plan, args.quota), settings.plans
     )
 
 

@@ -89,8 +89,7 @@ def start_optera(
             check=True,
         ).stdout
     )  # noqa: E731
-    ws = run("workspace", "create", "--name", "bench", "--plan", "custom")
-    run("workspace", "set-plan", ws["id"], "--plan", "custom", "--quota", "1000000000")
+    ws = run("workspace", "create", "--name", "bench", "--plan", "custom", "--quota", "1000000000")
     run("subscription", "activate", ws["id"])
     key = run("key", "issue", ws["id"])["key"]
     proc = start([*cli, "serve"], env)

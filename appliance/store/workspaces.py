@@ -69,11 +69,18 @@ def check_plan(plan: str, quota: int | None) -> None:
         raise InvalidRequest("A custom plan needs --quota, a non-negative number.")
 
 
-def create(engine: Engine, name: str, plan: str = "starter") -> Workspace:
-    check_plan(plan, 0 if plan == "custom" else None)
+def create(
+    engine: Engine, name: str, plan: str = "starter", quota: int | None = None
+) -> Workspace:
+    check_plan(plan, quota)
     if not name.strip():
         raise InvalidRequest("A workspace needs a name.")
-    workspace = Workspace(id="ws_" + secrets.token_hex(8), name=name.strip(), plan=plan)
+    workspace = Workspace(
+        id="ws_" + secrets.token_hex(8),
+        name=name.strip(),
+        plan=plan,
+        custom_quota=quota,
+    )
     with session(engine) as db:
         db.add(workspace)
         db.commit()
