@@ -1,0 +1,1 @@
+"""The TUI's screens: five main modes, their dialogs, and the help screen."""
