@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from appliance.errors import OpteraError
+from appliance.jobs.scan import run_scan
 from appliance.settings import Settings, load_settings
-from appliance.store import keys, usage, workspaces
+from appliance.store import findings, keys, usage, workspaces
 from appliance.store.db import open_engine
 
 Handler = Callable[[argparse.Namespace, Settings], Any]
@@ -98,7 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--workspace")
     report.add_argument("--since", help="ISO date or time (UTC), inclusive")
     report.add_argument("--until", help="ISO date or time (UTC), exclusive")
+    _leak_commands(commands)
     return parser
+
+
+def _leak_commands(commands: Any) -> None:
+    leaks = commands.add_parser("leaks", help="findings of the leak scans")
+    actions = leaks.add_subparsers(metavar="ACTION")
+    _command(actions, "scan", cmd_leaks_scan, "scan now; print what it found")
+    listing = _command(actions, "list", cmd_leaks_list, "list open findings")
+    listing.add_argument("--workspace")
 
 
 def _command(
@@ -172,6 +182,22 @@ def cmd_usage(args: argparse.Namespace, settings: Settings) -> list:
     since = datetime.fromisoformat(args.since) if args.since else None
     until = datetime.fromisoformat(args.until) if args.until else None
     return usage.totals_by(engine, args.by, workspace_id, since, until)
+
+
+def cmd_leaks_scan(args: argparse.Namespace, settings: Settings) -> list:
+    """The findings this scan opened or added to (not those merely seen again)."""
+    outcomes = run_scan(open_engine(settings.data_path), settings.leaks)
+    return [
+        {**findings.describe(outcome.finding), "action": outcome.action}
+        for outcome in outcomes
+        if outcome.action != "seen"
+    ]
+
+
+def cmd_leaks_list(args: argparse.Namespace, settings: Settings) -> list:
+    engine = open_engine(settings.data_path)
+    workspace_id = workspaces.get(engine, args.workspace).id if args.workspace else None
+    return [findings.describe(f) for f in findings.list_findings(engine, workspace_id)]
 
 
 if __name__ == "__main__":

@@ -95,9 +95,50 @@ class PriceOverride(BaseModel):
     cache_write_mtok: Decimal | None = None
 
 
+class RunawayLeakSettings(BaseModel):
+    min_turns: int = 10
+    growth_factor: float = 4.0
+    growing_share: float = 0.8
+    loop_per_minute: int = 10
+    loop_size_spread: float = 0.02
+
+
+class OversizedLeakSettings(BaseModel):
+    context_share: float = 0.8
+    median_factor: float = 8.0
+    short_answer_tokens: int = 256
+    min_prompt_tokens: int = 4000
+    median_hours: int = 24
+    min_samples: int = 20
+    min_requests: int = 3
+    models_file: str = "config/models.toml"
+
+
+class RetryLeakSettings(BaseModel):
+    window_seconds: int = 120
+    min_retries: int = 3
+    error_burst_per_minute: int = 10
+    error_burst_share: float = 0.5
+
+
+class CostSpikeLeakSettings(BaseModel):
+    factor: float = 4.0
+    min_excess_usd: Decimal = Decimal("1.00")
+    baseline_hours: int = 24
+    min_baseline_hours: int = 6
+    tags: list[str] = Field(default_factory=lambda: ["feature"])
+
+
 class LeakSettings(BaseModel):
     enabled: bool = True
     interval_seconds: int = 300
+    window_minutes: int = 60
+    runaway_prompt: RunawayLeakSettings = Field(default_factory=RunawayLeakSettings)
+    oversized_context: OversizedLeakSettings = Field(
+        default_factory=OversizedLeakSettings
+    )
+    retry: RetryLeakSettings = Field(default_factory=RetryLeakSettings)
+    cost_spike: CostSpikeLeakSettings = Field(default_factory=CostSpikeLeakSettings)
 
 
 class Settings(BaseModel):

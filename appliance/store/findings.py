@@ -89,6 +89,7 @@ class Sighting:
     team_tag: str | None = None
     user_tag: str | None = None
     min_count: int = 1  # what a recurrence after resolution must count again
+    min_usd: Decimal | None = None  # and, if set, the dollars it must waste above
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,17 @@ def _record_once(
     if latest.status != "open":
         counted = max(_aware(latest.counted_until), _minute(latest.resolved_at))
         totals = _since(sighting.minutes, counted)
-        if totals.tally.count < sighting.min_count:
+        if not _recurs(sighting, totals.tally):
             return None
         return _open(engine, sighting, totals, until, now)
     return _grow(engine, latest, sighting, until, now)
+
+
+def _recurs(sighting: Sighting, fresh: Tally) -> bool:
+    """Whether what came after a resolution is the pattern again, not its tail."""
+    if fresh.count < sighting.min_count:
+        return False
+    return sighting.min_usd is None or fresh.usd > sighting.min_usd
 
 
 def _latest(engine: Engine, sighting: Sighting) -> Finding | None:
@@ -157,8 +165,9 @@ def _since(minutes: dict[datetime, Tally], counted: datetime | None) -> _Totals:
     for minute, tally in sorted(minutes.items()):
         if counted is not None and minute < counted:
             continue
-        totals.start = totals.start or minute
-        totals.end = minute + MINUTE
+        if tally.count:
+            totals.start = totals.start or minute
+            totals.end = minute + MINUTE
         totals.tally.add(tally.count, tally.tokens, tally.usd)
     return totals
 
@@ -209,9 +218,9 @@ def _grow(
     if totals.start is not None and totals.end is not None:
         changes["window_start"] = min(_aware(finding.window_start), totals.start)
         changes["window_end"] = max(_aware(finding.window_end), totals.end)
-        changes["count"] = finding.count + totals.tally.count
-        changes["tokens_wasted"] = max(0, finding.tokens_wasted + totals.tally.tokens)
-        changes["usd_wasted"] = max(Decimal(0), finding.usd_wasted + totals.tally.usd)
+    changes["count"] = finding.count + totals.tally.count
+    changes["tokens_wasted"] = max(0, finding.tokens_wasted + totals.tally.tokens)
+    changes["usd_wasted"] = max(Decimal(0), finding.usd_wasted + totals.tally.usd)
     statement = (
         update(Finding)
         .where(Finding.id == finding.id)  # type: ignore[arg-type]

@@ -1,0 +1,370 @@
+"""The bulk reads of the leak scans: SQL aggregates over recent usage records.
+
+Each query lets SQLite group and rank the scanned period and streams back
+only the records of the candidate patterns, so a scan's memory stays bounded
+by what it finds, not by how much traffic it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from appliance.store.models import UsageRecord
+
+TABLE = UsageRecord.__tablename__
+TAG_COLUMNS = {"feature": "feature_tag", "team": "team_tag", "user": "user_tag"}
+
+# Who a pattern belongs to: its feature tag, else the proxy key that sent it.
+SUBJECT = "COALESCE('feature=' || {t}feature_tag, 'key=' || {t}key_id, 'untagged')"
+IN_PERIOD = (
+    "{t}created_at >= :since AND {t}created_at < :until AND {t}workspace_id IS NOT NULL"
+)
+UPSTREAM_FAILED = (
+    "({t}error_type IN ('upstream_timeout', 'upstream_unreachable')"
+    " OR ({t}error_type = 'upstream_error'"
+    " AND ({t}status >= 500 OR {t}status = 429)))"
+)
+ROW = (
+    "{t}request_id, {t}created_at, {t}workspace_id, {t}key_id, {t}feature_tag,"
+    " {t}team_tag, {t}user_tag, COALESCE({t}sent_model, {t}original_model, ''),"
+    " {t}status, {t}aborted, {t}error_type, {t}cache, {t}prompt_tokens,"
+    " {t}completion_tokens,"
+    " {t}cost_usd, {t}request_hash, {t}conversation_hash, " + SUBJECT
+)
+
+
+class UsageRow(NamedTuple):
+    """The columns of one usage record a scan reads; never the prompt text."""
+
+    request_id: str
+    created_at: datetime
+    workspace_id: str
+    key_id: str | None
+    feature_tag: str | None
+    team_tag: str | None
+    user_tag: str | None
+    model: str
+    status: int
+    aborted: bool
+    error_type: str | None
+    cache: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: Decimal
+    request_hash: str | None
+    conversation_hash: str | None
+    subject: str
+
+
+@dataclass(frozen=True)
+class Period:
+    """The scanned stretch of time, [since, until), in UTC."""
+
+    since: datetime
+    until: datetime
+
+    def binds(self) -> dict[str, str]:
+        return {"since": stored(self.since), "until": stored(self.until)}
+
+
+@dataclass(frozen=True)
+class TagSpend:
+    """A tag's spend in the current hour and in its baseline (floats: screening)."""
+
+    workspace_id: str
+    tag: str
+    now_usd: float
+    baseline_usd: float
+    baseline_hours: int
+
+
+@dataclass(frozen=True)
+class MinuteSpend:
+    minute: datetime
+    requests: int
+    tokens: int
+    usd: Decimal
+
+
+def stored(moment: datetime) -> str:
+    """A datetime as SQLAlchemy stores it in SQLite (UTC, no zone), for SQL text."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def read_moment(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def growing(
+    engine: Engine, period: Period, by: str, min_turns: int, share: float
+) -> Iterator[UsageRow]:
+    """Records of the conversations (by="conversation") or subjects (by="subject")
+    whose prompt grew on at least `share` of their turns, in time order."""
+    part = "conversation_hash" if by == "conversation" else SUBJECT.format(t="")
+    upart = "u.conversation_hash" if by == "conversation" else SUBJECT.format(t="u.")
+    sql = f"""
+        WITH steps AS (
+            SELECT workspace_id, {part} AS part,
+                prompt_tokens > LAG(prompt_tokens) OVER (
+                    PARTITION BY workspace_id, {part} ORDER BY created_at, id
+                ) AS grew
+            FROM {TABLE}
+            WHERE {IN_PERIOD.format(t="")} AND prompt_tokens > 0
+                AND {part} IS NOT NULL
+        ),
+        runs AS (
+            SELECT workspace_id, part FROM steps GROUP BY workspace_id, part
+            HAVING COUNT(*) >= :min_turns AND AVG(grew) >= :share
+        )
+        SELECT {ROW.format(t="u.")} FROM {TABLE} u
+        JOIN runs r ON r.workspace_id = u.workspace_id AND r.part = {upart}
+        WHERE {IN_PERIOD.format(t="u.")} AND u.prompt_tokens > 0
+        ORDER BY u.workspace_id, {upart}, u.created_at, u.id
+    """
+    binds = {**period.binds(), "min_turns": min_turns, "share": share}
+    yield from _rows(engine, sql, binds)
+
+
+def loops(
+    engine: Engine, period: Period, per_minute: int, spread: float
+) -> Iterator[UsageRow]:
+    """Records of the minutes in which one conversation (or, outside chat, one
+    identical request) was sent `per_minute` times or more at a near-constant
+    size, ordered by that conversation and time."""
+    key = "COALESCE({t}conversation_hash, {t}request_hash)"
+    sql = f"""
+        WITH hot AS (
+            SELECT workspace_id, {key.format(t="")} AS loop_key,
+                substr(created_at, 1, 16) AS minute
+            FROM {TABLE}
+            WHERE {IN_PERIOD.format(t="")} AND {key.format(t="")} IS NOT NULL
+            GROUP BY workspace_id, loop_key, minute
+            HAVING COUNT(*) >= :per_minute AND COALESCE(
+                MAX(prompt_tokens) <= (1 + :spread) * MIN(NULLIF(prompt_tokens, 0)),
+                1)
+        )
+        SELECT {ROW.format(t="u.")} FROM {TABLE} u
+        JOIN hot h ON h.workspace_id = u.workspace_id
+            AND h.loop_key = {key.format(t="u.")}
+            AND h.minute = substr(u.created_at, 1, 16)
+        WHERE {IN_PERIOD.format(t="u.")}
+        ORDER BY u.workspace_id, {key.format(t="u.")}, u.created_at, u.id
+    """
+    binds = {**period.binds(), "per_minute": per_minute, "spread": spread}
+    yield from _rows(engine, sql, binds)
+
+
+def repeats(engine: Engine, period: Period) -> Iterator[UsageRow]:
+    """Records whose exact request body was sent more than once in the period,
+    ordered by that body and time."""
+    sql = f"""
+        WITH twice AS (
+            SELECT workspace_id, request_hash FROM {TABLE}
+            WHERE {IN_PERIOD.format(t="")} AND request_hash IS NOT NULL
+            GROUP BY workspace_id, request_hash HAVING COUNT(*) >= 2
+        )
+        SELECT {ROW.format(t="u.")} FROM {TABLE} u
+        JOIN twice d ON d.workspace_id = u.workspace_id
+            AND d.request_hash = u.request_hash
+        WHERE {IN_PERIOD.format(t="u.")}
+        ORDER BY u.workspace_id, u.request_hash, u.created_at, u.id
+    """
+    yield from _rows(engine, sql, period.binds())
+
+
+def upstream_failures(
+    engine: Engine, period: Period, per_minute: int, share: float
+) -> Iterator[UsageRow]:
+    """Failed records of the minutes in which one model's upstream failed at
+    least `per_minute` times and on at least `share` of its requests."""
+    model = "COALESCE({t}sent_model, {t}original_model, '')"
+    sql = f"""
+        WITH bursts AS (
+            SELECT workspace_id, {model.format(t="")} AS model,
+                substr(created_at, 1, 16) AS minute
+            FROM {TABLE} WHERE {IN_PERIOD.format(t="")}
+            GROUP BY workspace_id, model, minute
+            HAVING SUM({UPSTREAM_FAILED.format(t="")}) >= :per_minute
+                AND AVG({UPSTREAM_FAILED.format(t="")}) >= :share
+        )
+        SELECT {ROW.format(t="u.")} FROM {TABLE} u
+        JOIN bursts b ON b.workspace_id = u.workspace_id
+            AND b.model = {model.format(t="u.")}
+            AND b.minute = substr(u.created_at, 1, 16)
+        WHERE {IN_PERIOD.format(t="u.")} AND {UPSTREAM_FAILED.format(t="u.")}
+        ORDER BY u.workspace_id, {model.format(t="u.")}, u.created_at, u.id
+    """
+    binds = {**period.binds(), "per_minute": per_minute, "share": share}
+    yield from _rows(engine, sql, binds)
+
+
+@dataclass(frozen=True)
+class LargePromptQuery:
+    """Which records count as large: see `large_prompts`."""
+
+    median_since: datetime
+    min_samples: int
+    short_answer_tokens: int
+    min_prompt_tokens: int
+    median_factor: float
+    fill_floor_tokens: int
+
+
+def large_prompts(
+    engine: Engine, period: Period, query: LargePromptQuery
+) -> Iterator[tuple[UsageRow, int | None]]:
+    """Short-answered records whose prompt is `median_factor` times their
+    subject's median prompt (over [median_since, until)) or at least
+    `fill_floor_tokens`, each with that median (None: too few samples)."""
+    sql = f"""
+        WITH base AS (
+            SELECT workspace_id, {SUBJECT.format(t="")} AS subject, prompt_tokens
+            FROM {TABLE}
+            WHERE created_at >= :median_since AND created_at < :until
+                AND workspace_id IS NOT NULL AND prompt_tokens > 0
+        ),
+        ranked AS (
+            SELECT workspace_id, subject, prompt_tokens,
+                ROW_NUMBER() OVER (
+                    PARTITION BY workspace_id, subject ORDER BY prompt_tokens
+                ) AS rank,
+                COUNT(*) OVER (PARTITION BY workspace_id, subject) AS samples
+            FROM base
+        ),
+        medians AS (
+            SELECT workspace_id, subject, prompt_tokens AS median FROM ranked
+            WHERE rank = (samples + 1) / 2 AND samples >= :min_samples
+        )
+        SELECT {ROW.format(t="u.")}, m.median FROM {TABLE} u
+        LEFT JOIN medians m ON m.workspace_id = u.workspace_id
+            AND m.subject = {SUBJECT.format(t="u.")}
+        WHERE {IN_PERIOD.format(t="u.")}
+            AND u.completion_tokens <= :short AND u.prompt_tokens >= :min_prompt
+            AND (u.prompt_tokens >= :fill_floor
+                OR u.prompt_tokens >= :factor * m.median)
+        ORDER BY u.workspace_id, {SUBJECT.format(t="u.")}, u.created_at, u.id
+    """
+    binds = {
+        **period.binds(),
+        "median_since": stored(query.median_since),
+        "min_samples": query.min_samples,
+        "short": query.short_answer_tokens,
+        "min_prompt": query.min_prompt_tokens,
+        "factor": query.median_factor,
+        "fill_floor": query.fill_floor_tokens,
+    }
+    with engine.connect() as connection:
+        for raw in connection.execute(text(sql), binds):
+            yield _row(raw[:-1]), raw[-1]
+
+
+def tag_spend(
+    engine: Engine, dimension: str, baseline_since: datetime, period: Period
+) -> Iterator[TagSpend]:
+    """Per tag value: spend in `period` and in [baseline_since, period.since),
+    with the number of clock hours of the baseline that had any spend."""
+    column = TAG_COLUMNS[dimension]
+    sql = f"""
+        SELECT workspace_id, {column},
+            SUM(CASE WHEN created_at >= :since THEN CAST(cost_usd AS REAL)
+                ELSE 0 END) AS now_usd,
+            SUM(CASE WHEN created_at < :since THEN CAST(cost_usd AS REAL)
+                ELSE 0 END) AS baseline_usd,
+            COUNT(DISTINCT CASE WHEN created_at < :since
+                THEN substr(created_at, 1, 13) END) AS baseline_hours
+        FROM {TABLE}
+        WHERE created_at >= :baseline_since AND created_at < :until
+            AND workspace_id IS NOT NULL AND {column} IS NOT NULL
+        GROUP BY workspace_id, {column}
+        HAVING now_usd > 0
+    """
+    binds = {**period.binds(), "baseline_since": stored(baseline_since)}
+    with engine.connect() as connection:
+        for raw in connection.execute(text(sql), binds):
+            yield TagSpend(raw[0], raw[1], raw[2], raw[3], raw[4])
+
+
+def tag_minutes(
+    engine: Engine, dimension: str, workspace_id: str, tag: str, period: Period
+) -> list[MinuteSpend]:
+    """One tag value's exact spend, requests and tokens per minute of `period`."""
+    column = TAG_COLUMNS[dimension]
+    sql = f"""
+        SELECT substr(created_at, 1, 16) AS minute, COUNT(*),
+            SUM(prompt_tokens + completion_tokens), decimal_sum(cost_usd)
+        FROM {TABLE}
+        WHERE workspace_id = :workspace AND {column} = :tag
+            AND created_at >= :since AND created_at < :until
+        GROUP BY minute ORDER BY minute
+    """
+    binds = {**period.binds(), "workspace": workspace_id, "tag": tag}
+    with engine.connect() as connection:
+        _register_decimal_sum(connection)
+        return [
+            MinuteSpend(read_moment(m + ":00"), n, tokens, Decimal(usd))
+            for m, n, tokens, usd in connection.execute(text(sql), binds)
+        ]
+
+
+def costliest(
+    engine: Engine,
+    dimension: str,
+    workspace_id: str,
+    tag: str,
+    period: Period,
+    *,
+    limit: int,
+) -> list[str]:
+    """Request ids of one tag value's most expensive records in `period`."""
+    column = TAG_COLUMNS[dimension]
+    sql = f"""
+        SELECT request_id FROM {TABLE}
+        WHERE workspace_id = :workspace AND {column} = :tag
+            AND created_at >= :since AND created_at < :until
+        ORDER BY CAST(cost_usd AS REAL) DESC, id LIMIT :limit
+    """
+    binds = {**period.binds(), "workspace": workspace_id, "tag": tag, "limit": limit}
+    with engine.connect() as connection:
+        return [raw[0] for raw in connection.execute(text(sql), binds)]
+
+
+def _rows(engine: Engine, sql: str, binds: dict[str, Any]) -> Iterator[UsageRow]:
+    with engine.connect() as connection:
+        for raw in connection.execute(text(sql), binds):
+            yield _row(raw)
+
+
+def _row(raw: Any) -> UsageRow:
+    values = list(raw)
+    values[1] = read_moment(values[1])
+    values[9] = bool(values[9])
+    values[14] = Decimal(values[14])
+    return UsageRow(*values)
+
+
+class _DecimalSum:
+    """SQLite aggregate: exact sum of Decimal text (SUM would go through floats)."""
+
+    def __init__(self) -> None:
+        self.total = Decimal(0)
+
+    def step(self, value: str | None) -> None:
+        if value is not None:
+            self.total += Decimal(value)
+
+    def finalize(self) -> str:
+        return str(self.total)
+
+
+def _register_decimal_sum(connection: Connection) -> None:
+    raw = connection.connection.driver_connection
+    raw.create_aggregate("decimal_sum", 1, _DecimalSum)  # type: ignore[union-attr]
