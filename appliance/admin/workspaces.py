@@ -36,7 +36,9 @@ class WorkspaceController(Controller):
     ) -> Workspace:
         if data.plan == "custom" and data.quota is None:
             raise InvalidRequest("A custom plan needs a quota.")
-        row = await to_thread(_create, runtime, data)
+        row = await to_thread(
+            workspaces.create, runtime.engine, data.name, data.plan, data.quota
+        )
         return workspace_json(row, runtime)
 
     @get("/{workspace_id:str}")
@@ -74,13 +76,6 @@ class WorkspaceController(Controller):
         await to_thread(workspaces.delete, runtime.engine, current.id)
         runtime.keys.clear()
         return {"id": current.id, "deleted": True}
-
-
-def _create(runtime: Runtime, data: WorkspaceCreate) -> Any:
-    row = workspaces.create(runtime.engine, data.name, data.plan)
-    if data.quota is None:
-        return row
-    return workspaces.update(runtime.engine, row.id, custom_quota=data.quota)
 
 
 def plan_changes(

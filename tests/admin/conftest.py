@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 import uvicorn
 from litestar.testing import TestClient
 
 from appliance.admin.app import create_admin_app
 from appliance.admin.auth import token_path
+from appliance.admin.events import EventHub
 from appliance.app import create_app
 from appliance.runtime import Runtime
 from appliance.settings import Settings
@@ -107,6 +109,7 @@ class Stack:
     token: str
     runtime: Runtime
     upstream: FakeUpstream
+    hub: EventHub
 
     def admin(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(
@@ -114,6 +117,15 @@ class Stack:
             headers={"authorization": f"Bearer {self.token}"},
             timeout=10,
             **kwargs,
+        )
+
+    def openai(self, key: str, **headers: str) -> openai.OpenAI:
+        """The real OpenAI SDK pointed at the proxy with this proxy key."""
+        return openai.OpenAI(
+            api_key="sk-provider-secret",
+            base_url=self.proxy_url + "/v1",
+            default_headers={"x-proxy-key": key, **headers},
+            max_retries=0,
         )
 
     def flush(self) -> None:
@@ -130,8 +142,9 @@ def stack(tmp_path: Path, upstream) -> Iterator[Stack]:  # type: ignore[no-untyp
     settings = appliance_settings(tmp_path / "data", fake_server.url)
     runtime = Runtime.open(settings)
     proxy = create_app(settings, runtime, owns_runtime=True)
-    servers = TwoServers(proxy, create_admin_app(settings, runtime)).start()
+    admin_app = create_admin_app(settings, runtime)
+    servers = TwoServers(proxy, admin_app).start()
     token = token_path(settings).read_text().strip()
     proxy_url, admin_url = (f"http://127.0.0.1:{port}" for port in servers.ports)
-    yield Stack(proxy_url, admin_url, token, runtime, fake)
+    yield Stack(proxy_url, admin_url, token, runtime, fake, admin_app.state.events)
     servers.stop()
