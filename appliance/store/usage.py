@@ -19,11 +19,15 @@ TAG_COLUMNS = {"feature": "feature_tag", "team": "team_tag", "user": "user_tag"}
 
 
 def write_batch(
-    engine: Engine, records: list[UsageRecord], counts: dict[tuple[str, str], int]
+    engine: Engine,
+    records: list[UsageRecord] | list[dict[str, Any]],
+    counts: dict[tuple[str, str], int],
 ) -> None:
-    """Insert records and add to quota counters in one transaction."""
+    """Insert records (rows or column dicts) and add to quota counters at once."""
+    rows = [_columns(record) for record in records]
     with session(engine) as db:
-        db.add_all(records)
+        if rows:
+            db.execute(insert(UsageRecord), rows)
         for (workspace_id, period), count in counts.items():
             statement = insert(QuotaCounter).values(
                 workspace_id=workspace_id, period=period, count=count
@@ -35,6 +39,15 @@ def write_batch(
                 )
             )
         db.commit()
+
+
+def _columns(record: UsageRecord | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(record, dict):
+        return record
+    columns = {name: getattr(record, name) for name in UsageRecord.model_fields}
+    if columns.get("id") is None:
+        columns.pop("id", None)
+    return columns
 
 
 def quota_count(engine: Engine, workspace_id: str, period: str) -> int:

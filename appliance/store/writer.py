@@ -1,7 +1,9 @@
 """Writes usage records in the background, in batches, off the request path.
 
-Records are queued in memory and written every `interval` seconds (or once
-`batch` are waiting) in a worker thread; stop() writes whatever is left.
+Records are queued in memory as plain column dicts and written every
+`interval` seconds (or once `batch` are waiting) in a worker thread; stop()
+writes whatever is left. Listeners (the admin API's live views) get a
+`UsageRecord` row object, built only while someone listens.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -28,7 +31,7 @@ class UsageWriter:
         self._engine = engine
         self._interval = interval
         self._batch = batch
-        self._pending: list[UsageRecord] = []
+        self._pending: list[dict[str, Any]] = []
         self._counts: Counter[tuple[str, str]] = Counter()
         self._last_used: dict[str, datetime] = {}
         self._wake = asyncio.Event()
@@ -41,20 +44,25 @@ class UsageWriter:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def add(self, record: UsageRecord, counted_period: str | None) -> None:
+    def add(self, record: dict[str, Any], counted_period: str | None) -> None:
         """Queue a record; `counted_period` adds one to its workspace's quota counter."""
         self._pending.append(record)
-        if counted_period and record.workspace_id:
-            self._counts[(record.workspace_id, counted_period)] += 1
-        if record.key_id:
-            self._last_used[record.key_id] = record.created_at
+        workspace_id, key_id = record.get("workspace_id"), record.get("key_id")
+        if counted_period and workspace_id:
+            self._counts[(workspace_id, counted_period)] += 1
+        if key_id:
+            self._last_used[key_id] = record["created_at"]
+        if self._listeners:
+            self._notify(UsageRecord(**record))
+        if len(self._pending) >= self._batch:
+            self._wake.set()
+
+    def _notify(self, record: UsageRecord) -> None:
         for listener in list(self._listeners):
             try:
                 listener(record)
             except Exception:
                 log.exception("usage listener failed")
-        if len(self._pending) >= self._batch:
-            self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="usage-writer")
@@ -83,7 +91,9 @@ class UsageWriter:
             return
         self.written += len(records)
 
-    def _write(self, records: list[UsageRecord], counts: dict, last_used: dict) -> None:
+    def _write(
+        self, records: list[dict[str, Any]], counts: dict, last_used: dict
+    ) -> None:
         usage.write_batch(self._engine, records, counts)
         keys.touch(self._engine, last_used)
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+from genai_prices import Usage as PriceUsage
+from genai_prices import calc_price
+
 from appliance.pricing.prices import Pricer
-from appliance.providers.usage import anthropic_usage, openai_usage
+from appliance.providers.usage import Usage, anthropic_usage, openai_usage
 from appliance.settings import PriceOverride
 
 # As returned by OpenAI's chat completions for a reasoning model.
@@ -91,3 +95,44 @@ def test_config_override_replaces_library_price():
 def test_unknown_model_costs_nothing_and_is_not_an_error():
     usage = openai_usage({"prompt_tokens": 10, "completion_tokens": 10})
     assert Pricer({}).cost("openai", "no-such-model-xyz", usage) == Decimal(0)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4.1",
+        "o3-mini",
+        "claude-sonnet-4-5",
+        "claude-3-5-haiku",
+        "claude-opus-4-1",
+    ],
+)
+@pytest.mark.parametrize(
+    "usage",
+    [
+        Usage(input_tokens=1234, output_tokens=567),
+        Usage(input_tokens=5000, output_tokens=10, cache_read_tokens=4000),
+        Usage(
+            input_tokens=9000,
+            output_tokens=300,
+            cache_read_tokens=2000,
+            cache_write_tokens=6000,
+        ),
+        Usage(input_tokens=250_000, output_tokens=1000, cache_read_tokens=100_000),
+    ],
+)
+def test_direct_rates_agree_with_genai_prices_to_the_digit(model, usage):
+    provider = "anthropic" if model.startswith("claude") else "openai"
+    expected = calc_price(
+        PriceUsage(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens or None,
+            cache_write_tokens=usage.cache_write_tokens or None,
+        ),
+        model_ref=model,
+        provider_id=provider,
+    ).total_price
+    assert Pricer({}).cost(provider, model, usage) == expected
