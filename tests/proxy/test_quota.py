@@ -19,10 +19,10 @@ async def send_many(appliance, key: str, count: int) -> list[httpx.Response]:  #
         calls = [
             client.post(
                 "/v1/chat/completions",
-                json=BODY,
+                json={**BODY, "messages": [{"role": "user", "content": f"Hi {i}"}]},
                 headers={"x-proxy-key": key, "authorization": "Bearer sk"},
             )
-            for _ in range(count)
+            for i in range(count)
         ]
         return await asyncio.gather(*calls)
 
