@@ -100,14 +100,12 @@ def _encode(
     if target is not None:
         if picture.mode == "P":
             picture = picture.convert("RGBA")
-        picture = picture.resize(target, Image.Resampling.LANCZOS)
+        picture = picture.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
     if kind == "JPEG":
         options.update(quality=JPEG_QUALITY, optimize=True)
         if picture.mode not in ("RGB", "L", "CMYK"):
             picture = picture.convert("RGB")
-    elif kind == "PNG":
-        options["optimize"] = True
-    else:
+    elif kind == "WEBP":
         options["quality"] = JPEG_QUALITY
     return _saved(picture, kind, options)
 

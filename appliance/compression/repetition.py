@@ -1,6 +1,6 @@
 """Repetition removal: text sent twice is kept once, runs of lines collapse.
 
-A long paragraph seen earlier in the request (system first, then the
+A passage of lines seen earlier in the request (system first, then the
 messages in order) is replaced by a short marker; a line or block of lines
 repeated back to back is kept once with a marker saying how many copies
 went; runs of blanks shrink. Code, JSON and quoted lines are never touched.
@@ -18,10 +18,11 @@ from appliance.compression.result import StepResult
 from appliance.compression.textparts import TextPart, edit_texts
 from appliance.tokens import TokenCounter
 
-MIN_PARAGRAPH_CHARS = 200
+MIN_REPEAT_CHARS = 200
+MIN_ANCHOR_CHARS = 20
+MAX_CANDIDATES = 8
 MIN_DROPPED_LINES = 3
 MAX_BLOCK_LINES = 20
-PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n)")
 TRAILING_BLANKS = re.compile(r"[ \t]+(?=\r?\n|\Z)")
 BLANK_LINES = re.compile(r"\n(?:[ \t]*\r?\n){2,}")
 INNER_BLANKS = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
@@ -30,12 +31,13 @@ NOT_PROSE = re.compile(r"""^[ \t]|["`{}\[\]()<>|=;#\\\u201c\u201d]""")
 
 @dataclass
 class _Deduper:
-    """Removes repetition from one request, remembering paragraphs seen."""
+    """Removes repetition from one request, remembering the lines it kept."""
 
-    seen: set[str] = field(default_factory=set)
+    seen: list[str] = field(default_factory=list)
+    where: dict[str, list[int]] = field(default_factory=dict)
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("paragraphs_removed", "lines_dropped", "blank_chars_removed"), 0
+            ("passages_removed", "lines_dropped", "blank_chars_removed"), 0
         )
     )
 
@@ -44,7 +46,7 @@ class _Deduper:
 
     def _free(self, text: str) -> str:
         text = self._collapse_runs(text)
-        text = self._paragraphs(text)
+        text = self._repeats(text)
         return self._shrink_blanks(text)
 
     def _collapse_runs(self, text: str) -> str:
@@ -65,35 +67,44 @@ class _Deduper:
             index = end
         return "".join(kept)
 
-    def _paragraphs(self, text: str) -> str:
-        pieces = PARAGRAPH_BREAK.split(text)
-        removed_run = 0
-        out: list[str] = []
-        for position, piece in enumerate(pieces):
-            if position % 2 == 1:
-                if not removed_run:
-                    out.append(piece)
+    def _repeats(self, text: str) -> str:
+        lines = text.splitlines(keepends=True)
+        keys = [line.rstrip() for line in lines]
+        kept: list[str] = []
+        index = 0
+        while index < len(lines):
+            length = self._earlier_run(keys, index)
+            if length:
+                kept.append(_repeat_marker(lines[index + length - 1]))
+                self.counts["passages_removed"] += 1
+                index += length
                 continue
-            if self._is_repeat(piece):
-                removed_run += 1
-                continue
-            if removed_run:
-                out.append(_paragraph_marker(removed_run, pieces[position - 1]))
-                removed_run = 0
-            out.append(piece)
-        if removed_run:
-            out.append(_paragraph_marker(removed_run, ""))
-        return "".join(out)
+            kept.append(lines[index])
+            self._remember(keys[index])
+            index += 1
+        return "".join(kept)
 
-    def _is_repeat(self, paragraph: str) -> bool:
-        key = paragraph.strip()
-        if len(key) < MIN_PARAGRAPH_CHARS:
-            return False
-        if key in self.seen:
-            self.counts["paragraphs_removed"] += 1
-            return True
-        self.seen.add(key)
-        return False
+    def _earlier_run(self, keys: list[str], index: int) -> int:
+        """Lines from `index` on that already appeared, in order, earlier."""
+        if len(keys[index].strip()) < MIN_ANCHOR_CHARS:
+            return 0
+        best = 0
+        for start in self.where.get(keys[index], [])[-MAX_CANDIDATES:]:
+            length = 0
+            while (
+                index + length < len(keys)
+                and start + length < len(self.seen)
+                and self.seen[start + length] == keys[index + length]
+            ):
+                length += 1
+            best = max(best, _anchored(keys, index, length))
+        size = sum(len(key) for key in keys[index : index + best])
+        return best if size >= MIN_REPEAT_CHARS else 0
+
+    def _remember(self, key: str) -> None:
+        if len(key.strip()) >= MIN_ANCHOR_CHARS:
+            self.where.setdefault(key, []).append(len(self.seen))
+        self.seen.append(key)
 
     def _shrink_blanks(self, text: str) -> str:
         shrunk = TRAILING_BLANKS.sub("", text)
@@ -130,9 +141,16 @@ def _run_marker(period: int, dropped: int, last_line: str) -> str:
     return f"[{what} repeated {dropped} more times]{newline}"
 
 
-def _paragraph_marker(count: int, separator: str) -> str:
-    what = "paragraph" if count == 1 else f"{count} paragraphs"
-    return f"[{what} removed: repeats text earlier in this request]{separator}"
+def _anchored(keys: list[str], index: int, length: int) -> int:
+    """`length` without trailing short lines, so closing tags and blanks stay."""
+    while length and len(keys[index + length - 1].strip()) < MIN_ANCHOR_CHARS:
+        length -= 1
+    return length
+
+
+def _repeat_marker(last_line: str) -> str:
+    newline = "\n" if last_line.endswith("\n") else ""
+    return f"[passage removed: it repeats text earlier in this request]{newline}"
 
 
 def apply(
@@ -142,7 +160,7 @@ def apply(
     model: str,
     options: CompressionOptions,
 ) -> StepResult:
-    """Remove repeated paragraphs, runs of repeated lines and blank runs."""
+    """Remove repeated passages, runs of repeated lines and blank runs."""
     before = counter.count_request(protocol, body)
     deduper = _Deduper()
     new = edit_texts(body, protocol, deduper.edit)

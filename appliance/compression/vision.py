@@ -28,6 +28,7 @@ ANTHROPIC_MAX_PIXELS = int(1.15 * 1024 * 1024)
 ANTHROPIC_PIXELS_PER_TOKEN = 750
 UNKNOWN_SIZE = (1024, 1024)
 HEAD_CHARS = 128 * 1024
+EPSILON = 1e-6
 DATA_URL = re.compile(r"data:(?P<media>[\w.+-]+/[\w.+-]+);base64,", re.ASCII)
 
 
@@ -159,4 +160,6 @@ def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
     if scale >= 1.0:
         return size
     width, height = size
-    return max(1, int(width * scale)), max(1, int(height * scale))
+    return max(1, math.floor(width * scale + EPSILON)), max(
+        1, math.floor(height * scale + EPSILON)
+    )
