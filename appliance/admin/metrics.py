@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from decimal import Decimal
 
 from litestar import Response, get
@@ -135,7 +136,7 @@ class Metrics:
 
 
 def _family(
-    name: str, kind: str, text: str, samples: list[tuple[str, object]]
+    name: str, kind: str, text: str, samples: Sequence[tuple[str, object]]
 ) -> list[str]:
     return [
         f"# HELP {name} {text}",

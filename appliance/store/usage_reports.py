@@ -54,7 +54,7 @@ def rows(
     until: datetime | None,
 ) -> Iterator[Any]:
     """The report columns of the records in [since, until), oldest first."""
-    query = select(*COLUMNS)
+    query = select(*COLUMNS)  # type: ignore[call-overload]
     if workspace_id is not None:
         query = query.where(UsageRecord.workspace_id == workspace_id)
     if since is not None:
