@@ -26,10 +26,11 @@ SUBJECT = "COALESCE('feature=' || {t}feature_tag, 'key=' || {t}key_id, 'untagged
 IN_PERIOD = (
     "{t}created_at >= :since AND {t}created_at < :until AND {t}workspace_id IS NOT NULL"
 )
+# 1 or 0, never NULL: AVG over it is the failing share of all requests.
 UPSTREAM_FAILED = (
-    "({t}error_type IN ('upstream_timeout', 'upstream_unreachable')"
+    "(CASE WHEN {t}error_type IN ('upstream_timeout', 'upstream_unreachable')"
     " OR ({t}error_type = 'upstream_error'"
-    " AND ({t}status >= 500 OR {t}status = 429)))"
+    " AND ({t}status >= 500 OR {t}status = 429)) THEN 1 ELSE 0 END)"
 )
 ROW = (
     "{t}request_id, {t}created_at, {t}workspace_id, {t}key_id, {t}feature_tag,"
@@ -200,7 +201,7 @@ def upstream_failures(
         JOIN bursts b ON b.workspace_id = u.workspace_id
             AND b.model = {model.format(t="u.")}
             AND b.minute = substr(u.created_at, 1, 16)
-        WHERE {IN_PERIOD.format(t="u.")} AND {UPSTREAM_FAILED.format(t="u.")}
+        WHERE {IN_PERIOD.format(t="u.")} AND {UPSTREAM_FAILED.format(t="u.")} = 1
         ORDER BY u.workspace_id, {model.format(t="u.")}, u.created_at, u.id
     """
     binds = {**period.binds(), "per_minute": per_minute, "share": share}
