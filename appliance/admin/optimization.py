@@ -21,10 +21,10 @@ from appliance.store.models import Workspace
 
 def settings_json(workspace: Workspace, runtime: Runtime) -> OptimizationSettings:
     """The effective values, and under "overrides" what the workspace changed."""
-    overrides = dict(workspace.settings or {})
+    stored = dict(workspace.settings or {})
     shown = {
-        **workspace_settings.effective(runtime.settings, overrides),
-        "overrides": overrides,
+        **workspace_settings.effective(runtime.settings, stored),
+        "overrides": workspace_settings.overrides_of(stored),
     }
     return cast(OptimizationSettings, shown)
 

@@ -142,6 +142,7 @@ class OptimizationSettings(TypedDict):
     semantic_cache: bool
     semantic_threshold: float
     routing: bool
+    routing_threshold: float
     route_overrides: dict[str, str]
     compression: Compression
     cache_ttl_seconds: int

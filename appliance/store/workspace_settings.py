@@ -1,8 +1,12 @@
 """Per-workspace optimization settings: their schema, merge rules and defaults.
 
 A workspace stores only its overrides in `Workspace.settings`; the effective
-settings are the config file's values overlaid by them. Changes arrive as a
-JSON merge patch (RFC 7386): objects merge key by key, null removes an override.
+settings are the config file's values overlaid by them, except that a cache or
+routing switched off in the config stays off (the pipeline steps read it so).
+Changes arrive as a JSON merge patch (RFC 7386): objects merge key by key, null
+removes an override. The admin API's shape is flat; the routing keys are stored
+under "routing" as {"enabled", "threshold", "overrides"}, where the route step
+reads them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,12 @@ COMPRESSION_STEPS = (
     "images",
     "provider_cache_breakpoints",
 )
+MASTER_SWITCHES = ("exact_cache", "semantic_cache", "routing")
+ROUTING_KEYS = {
+    "enabled": "routing",
+    "threshold": "routing_threshold",
+    "overrides": "route_overrides",
+}
 ModelName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -49,6 +59,7 @@ class OptimizationPatch(BaseModel):
     semantic_cache: bool | None = None
     semantic_threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     routing: bool | None = None
+    routing_threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     route_overrides: dict[ModelName, ModelName | None] | None = None
     compression: CompressionPatch | None = None
     cache_ttl_seconds: Annotated[int, Field(ge=0)] | None = None
@@ -62,6 +73,7 @@ def defaults(settings: Settings) -> dict[str, Any]:
         "semantic_cache": settings.semantic.enabled,
         "semantic_threshold": settings.semantic.threshold,
         "routing": settings.routing.enabled,
+        "routing_threshold": settings.routing.threshold,
         "route_overrides": dict(settings.routing.overrides),
         "compression": {
             name: getattr(settings.compression, name) for name in COMPRESSION_STEPS
@@ -71,9 +83,37 @@ def defaults(settings: Settings) -> dict[str, Any]:
     }
 
 
-def effective(settings: Settings, overrides: dict[str, Any]) -> dict[str, Any]:
-    """The settings a workspace's requests run with: defaults overlaid by overrides."""
-    return merge(defaults(settings), overrides or {})
+def effective(settings: Settings, stored: dict[str, Any]) -> dict[str, Any]:
+    """The settings a workspace's requests run with."""
+    base = defaults(settings)
+    shown = merge(base, overrides_of(stored))
+    for switch in MASTER_SWITCHES:
+        shown[switch] = bool(base[switch] and shown[switch])
+    return shown
+
+
+def overrides_of(stored: dict[str, Any]) -> dict[str, Any]:
+    """A workspace's stored overrides in the admin API's flat shape."""
+    flat = {k: v for k, v in (stored or {}).items() if k != "routing"}
+    routing = (stored or {}).get("routing")
+    if isinstance(routing, bool):
+        flat["routing"] = routing
+    elif isinstance(routing, dict):
+        for inner, outer in ROUTING_KEYS.items():
+            if routing.get(inner) is not None:
+                flat[outer] = routing[inner]
+    return flat
+
+
+def to_stored(flat: dict[str, Any]) -> dict[str, Any]:
+    """Flat overrides in the shape kept in the database (routing nested)."""
+    stored = {k: v for k, v in flat.items() if k not in ROUTING_KEYS.values()}
+    routing = {
+        inner: flat[outer] for inner, outer in ROUTING_KEYS.items() if outer in flat
+    }
+    if routing:
+        stored["routing"] = routing
+    return stored
 
 
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -91,8 +131,8 @@ def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_patch(engine: Engine, workspace_ref: str, patch: dict[str, Any]) -> Workspace:
-    """Merge a checked patch into the workspace's stored overrides."""
+    """Merge a checked patch (flat shape) into the workspace's stored overrides."""
     workspace = workspaces.get(engine, workspace_ref)
-    merged = merge(dict(workspace.settings or {}), patch)
-    overrides = {name: value for name, value in merged.items() if value != {}}
-    return workspaces.update(engine, workspace.id, settings=overrides)
+    merged = merge(overrides_of(workspace.settings), patch)
+    kept = {name: value for name, value in merged.items() if value != {}}
+    return workspaces.update(engine, workspace.id, settings=to_stored(kept))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from appliance.routing.policy import policy_for
 from appliance.store import keys, workspace_settings, workspaces
 from tests.conftest import appliance_settings
 
@@ -12,6 +13,7 @@ DEFAULTS = {
     "semantic_cache": True,
     "semantic_threshold": 0.9,
     "routing": True,
+    "routing_threshold": 0.5,
     "route_overrides": {},
     "compression": {
         "preamble": True,
@@ -54,12 +56,17 @@ def test_put_merges_partially_and_persists(admin):
     assert second["compression"] == {**DEFAULTS["compression"], "summarize": True}
     assert second["route_overrides"] == {"gpt-4o": "gpt-4o-mini"}
     assert second["exact_cache"] is True
-    stored = workspaces.get(admin.runtime.engine, ws).settings
-    assert stored == {
+    assert second["overrides"] == {
         "semantic_threshold": 0.95,
         "compression": {"summarize": True},
         "routing": False,
         "route_overrides": {"gpt-4o": "gpt-4o-mini"},
+    }
+    stored = workspaces.get(admin.runtime.engine, ws).settings
+    assert stored == {
+        "semantic_threshold": 0.95,
+        "compression": {"summarize": True},
+        "routing": {"enabled": False, "overrides": {"gpt-4o": "gpt-4o-mini"}},
     }
     assert admin.call("GET", f"/workspaces/{ws}/settings").json() == second
 
@@ -144,3 +151,36 @@ def test_config_defaults_come_from_the_settings_file(tmp_path):
     assert effective["compression"]["images"] is False
     assert effective["route_overrides"] == {"gpt-4o": "gpt-4o-mini"}
     assert effective["store_prompts"] is True
+
+
+def test_route_step_reads_the_stored_routing_settings(admin):
+    ws = new_workspace(admin)
+    admin.call(
+        "PUT",
+        f"/workspaces/{ws}/settings",
+        json={
+            "routing_threshold": 0.7,
+            "route_overrides": {"gpt-4o": "off", "claude-sonnet-4": "claude-haiku-4-5"},
+        },
+    )
+    stored = workspaces.get(admin.runtime.engine, ws).settings
+    policy = policy_for(admin.settings.routing, stored)
+    assert (policy.enabled, policy.threshold) == (True, 0.7)
+    assert dict(policy.overrides) == {
+        "gpt-4o": "off",
+        "claude-sonnet-4": "claude-haiku-4-5",
+    }
+    admin.call("PUT", f"/workspaces/{ws}/settings", json={"routing": False})
+    stored = workspaces.get(admin.runtime.engine, ws).settings
+    assert policy_for(admin.settings.routing, stored).enabled is False
+
+
+def test_switch_off_in_config_stays_off_for_every_workspace(tmp_path):
+    settings = appliance_settings(
+        tmp_path, "http://127.0.0.1:9", cache={"exact_enabled": False}
+    )
+    stored = {"exact_cache": True, "semantic_cache": False}
+    effective = workspace_settings.effective(settings, stored)
+    assert effective["exact_cache"] is False
+    assert effective["semantic_cache"] is False
+    assert effective["routing"] is True
