@@ -12,7 +12,7 @@ from typing import cast
 from appliance.admin.schemas import QuotaCycle, Subscription, Workspace
 from appliance.pipeline.quota import next_period_start, period_of
 from appliance.runtime import Runtime
-from appliance.store import workspaces
+from appliance.store import workspace_settings, workspaces
 from appliance.store.models import Workspace as WorkspaceRow
 
 
@@ -38,10 +38,12 @@ def quota_cycle(workspace: WorkspaceRow, runtime: Runtime) -> QuotaCycle:
 
 
 def workspace_json(workspace: WorkspaceRow, runtime: Runtime) -> Workspace:
-    """store.workspaces.describe plus this cycle's quota use."""
+    """store.workspaces.describe plus this cycle's quota use; `settings` holds the
+    workspace's overrides in the flat shape of its /settings resource."""
     cycle = quota_cycle(workspace, runtime)
     shown = {
         **workspaces.describe(workspace, runtime.settings.plans),
+        "settings": workspace_settings.overrides_of(workspace.settings or {}),
         "quota_used": cycle["used"],
         "quota_remaining": cycle["remaining"],
         "period": period_of(datetime.now(UTC)),

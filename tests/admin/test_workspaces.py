@@ -118,3 +118,14 @@ def test_quota_used_and_remaining_follow_the_live_count(admin):
         8,
     )
     assert shown["period"] == period
+
+
+def test_workspace_settings_field_shows_flat_overrides(admin):
+    ws = create(admin)["id"]
+    admin.call(
+        "PUT",
+        f"/workspaces/{ws}/settings",
+        json={"routing": False, "compression": {"images": False}},
+    )
+    shown = admin.call("GET", f"/workspaces/{ws}").json()
+    assert shown["settings"] == {"routing": False, "compression": {"images": False}}
