@@ -200,3 +200,31 @@ def test_upstream_error_passes_back_unchanged(appliance):
     assert response.json() == body
     assert response.headers["retry-after"] == "7"
     assert response.headers["x-ratelimit-remaining-requests"] == "0"
+
+
+def test_savings_headers_are_exposed_to_browsers(appliance):
+    _, key = appliance.workspace()
+    preflight = httpx.options(
+        appliance.url + "/v1/chat/completions",
+        headers={
+            "origin": "https://app.example.com",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "x-proxy-key,content-type,authorization",
+        },
+    )
+    assert preflight.status_code in (200, 204)
+    response = httpx.post(
+        appliance.url + "/v1/chat/completions",
+        headers={
+            "x-proxy-key": key,
+            "authorization": "Bearer sk",
+            "origin": "https://app.example.com",
+        },
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    exposed = {
+        h.strip().lower()
+        for h in response.headers["access-control-expose-headers"].split(",")
+    }
+    assert {name.lower() for name in SAVINGS_HEADERS} <= exposed
+    assert "x-optera-quota-remaining" in exposed
