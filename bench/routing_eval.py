@@ -25,9 +25,9 @@ from appliance.routing.features import features_of
 from appliance.routing.needs import needs_of
 from appliance.routing.prompt import read_prompt
 from appliance.routing.router import Router, load_route_table
-from appliance.routing.tokens import TokenEstimator
 from appliance.semantic.embedder import Embedder
 from appliance.settings import SemanticSettings
+from appliance.tokens import TokenCounter
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
@@ -157,7 +157,7 @@ def main() -> None:
     if args.fit:
         print("fitted weights:", fit(bank))
     classifier = DifficultyClassifier(bank)
-    router = Router(load_route_table(args.models), classifier, TokenEstimator())
+    router = Router(load_route_table(args.models), classifier, TokenCounter())
     prompts = load_examples(args.prompts)
     started = time.perf_counter()
     scored, timings = score_prompts(router, embedder, prompts, args.model)

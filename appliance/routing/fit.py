@@ -22,8 +22,8 @@ def refusal(
 ) -> str | None:
     """Why `target` cannot answer a request with `needs`, or None if it can.
 
-    `prompt_tokens` is called only when the free byte bound of the prompt
-    does not fit the target's context window.
+    `prompt_tokens` (images included) is called only when the free byte
+    bound of the prompt does not fit the target's context window.
     """
     for rule in RULES:
         reason = rule(needs, target)
@@ -78,9 +78,12 @@ def _output(needs: Needs, target: ModelCapabilities) -> str | None:
 def _context(
     needs: Needs, target: ModelCapabilities, prompt_tokens: Callable[[], int]
 ) -> str | None:
+    """Prompt plus output budget must fit the window. Byte-level tokenizers
+    never make more tokens than the text has UTF-8 bytes, so the byte count
+    (plus a generous allowance per image) settles most requests for free."""
+    room = target.context_window - (needs.max_output or 0)
     fixed = needs.messages * MESSAGE_OVERHEAD_TOKENS + needs.images * IMAGE_TOKENS
-    room = target.context_window - (needs.max_output or 0) - fixed
-    if needs.text_bytes <= room:
+    if needs.text_bytes + fixed <= room:
         return None
     return None if prompt_tokens() <= room else "context window"
 

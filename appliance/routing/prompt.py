@@ -92,7 +92,7 @@ class _Reader:
         for call in message.get("tool_calls") or ():
             function = call.get("function", {}) if isinstance(call, dict) else {}
             texts.append(_string(function.get("arguments")))
-        return Turn(str(message.get("role")), "\n".join(filter(None, texts)))
+        return Turn(_role(message), "\n".join(filter(None, texts)))
 
 
 def read_prompt(body: dict[str, Any]) -> Prompt:
@@ -104,6 +104,16 @@ def read_prompt(body: dict[str, Any]) -> Prompt:
     system += [t.text for t in turns if t.role in ("system", "developer")]
     talk = tuple(t for t in turns if t.role not in ("system", "developer"))
     return Prompt("\n".join(filter(None, system)), talk, reader.images, reader.others)
+
+
+def _role(message: dict[str, Any]) -> str:
+    """The sender; a user message of only tool results is the tool's turn."""
+    role, content = str(message.get("role")), message.get("content")
+    if role == "user" and isinstance(content, list) and content:
+        kinds = {part.get("type") for part in content if isinstance(part, dict)}
+        if kinds == {"tool_result"}:
+            return "tool"
+    return role
 
 
 def split_material(task: str) -> tuple[str, str]:

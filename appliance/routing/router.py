@@ -8,11 +8,12 @@ instruction, so a request that cannot be routed is never embedded.
 from __future__ import annotations
 
 import logging
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,9 +30,15 @@ from appliance.routing.fit import refusal
 from appliance.routing.needs import needs_of
 from appliance.routing.prompt import Prompt, read_prompt
 from appliance.routing.table import Route, RouteTable
-from appliance.routing.tokens import TokenEstimator
 
 log = logging.getLogger(__name__)
+TOKEN_MARGIN = 1.25
+
+
+class PromptCounter(Protocol):
+    def count_request(self, protocol: str, body: dict[str, Any]) -> int:
+        """Approximate prompt tokens of a chat body, images included."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class Router:
         self,
         table: RouteTable,
         classifier: DifficultyClassifier,
-        tokens: TokenEstimator,
+        tokens: PromptCounter,
     ) -> None:
         self._table = table
         self._classifier = classifier
@@ -76,7 +83,9 @@ class Router:
             log.debug("not routing %s: no instruction text to judge", model)
             return None
         needs = needs_of(body, prompt)
-        reason = refusal(needs, route.target, lambda: self._prompt_tokens(prompt, body))
+        reason = refusal(
+            needs, route.target, lambda: self._prompt_tokens(provider, body)
+        )
         if reason is not None:
             log.debug("not routing %s to %s: %s", model, route.target.name, reason)
             return None
@@ -85,9 +94,10 @@ class Router:
     def verdict(self, candidate: Candidate, vector: np.ndarray) -> Verdict:
         return self._classifier.verdict(candidate.features, vector)
 
-    def _prompt_tokens(self, prompt: Prompt, body: dict[str, Any]) -> int:
-        tools = str(body.get("tools") or "")
-        return self._tokens.estimate(prompt.text + tools)
+    def _prompt_tokens(self, provider: str, body: dict[str, Any]) -> int:
+        """With a margin: other providers' tokenizers split text more finely
+        than the tiktoken encodings the count is made with."""
+        return math.ceil(self._tokens.count_request(provider, body) * TOKEN_MARGIN)
 
 
 def load_route_table(models_file: Path) -> RouteTable:
@@ -99,7 +109,10 @@ def load_route_table(models_file: Path) -> RouteTable:
 
 
 def build_router(
-    models_file: Path, examples_file: Path, embedder: SyncEmbedder
+    models_file: Path,
+    examples_file: Path,
+    embedder: SyncEmbedder,
+    tokens: PromptCounter,
 ) -> Router:
     """Read the model table and the examples, and embed the examples once."""
     table = load_route_table(models_file)
@@ -110,4 +123,4 @@ def build_router(
         len(table.catalog.models),
         len(examples),
     )
-    return Router(table, DifficultyClassifier(bank), TokenEstimator())
+    return Router(table, DifficultyClassifier(bank), tokens)
