@@ -120,8 +120,9 @@ def _openai_part(part: Any, shrink: Shrink) -> Any:
     if not isinstance(part, dict) or part.get("type") != "image_url":
         return part
     image = part.get("image_url")
-    url = image.get("url") if isinstance(image, dict) else None
-    found = vision.split_data_url(url) if isinstance(url, str) else None
+    if not isinstance(image, dict) or not isinstance(image.get("url"), str):
+        return part
+    found = vision.split_data_url(image["url"])
     if found is None:
         return part
     shrunk = shrink(found[0], found[1], image.get("detail"))

@@ -86,18 +86,32 @@ class _Stripper:
     def edit(self, part: TextPart) -> str:
         if part.role not in INSTRUCTING_ROLES and part.role != "assistant":
             return part.text
+        counted = dict(self.counts)
         spans = protected.split(part.text)
         texts = [span.text for span in spans]
         for index, span in enumerate(spans):
             if not span.protected:
                 texts[index] = self._free(span.text, part.role, index, len(spans))
         stripped = "".join(texts)
-        return stripped if stripped.strip() else part.text
+        if stripped.strip():
+            return stripped
+        self.counts = counted
+        return part.text
 
     def _free(self, text: str, role: str, index: int, count: int) -> str:
+        edited = self._edited(text, role, index, count)
+        if edited != text and index == count - 1:
+            edited = edited.rstrip()
+        return edited
+
+    def _edited(self, text: str, role: str, index: int, count: int) -> str:
         if role in INSTRUCTING_ROLES and index == 0:
+            start = text
             text = self._role_statement(text)
             text = self._sub(GREETING, text, "greetings", count=1)
+            text = self._sub(COURTESY, text, "filler")
+            if text != start:
+                text = text.lstrip("\r\n")
         if role == "user" and index == count - 1:
             text = self._sub(SIGN_OFF, text, "sign_offs", count=1)
         if role in INSTRUCTING_ROLES:

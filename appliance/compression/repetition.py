@@ -3,7 +3,8 @@
 A passage of lines seen earlier in the request (system first, then the
 messages in order) is replaced by a short marker; a line or block of lines
 repeated back to back is kept once with a marker saying how many copies
-went; runs of blanks shrink. Code, JSON and quoted lines are never touched.
+went; runs of blanks shrink, except in tool results, whose exact text an
+agent may quote back in an edit. Code, JSON and quoted lines are never touched.
 """
 
 from __future__ import annotations
@@ -42,12 +43,15 @@ class _Deduper:
     )
 
     def edit(self, part: TextPart) -> str:
+        if part.role == "tool":
+            return protected.edit_free(part.text, self._dedupe)
         return protected.edit_free(part.text, self._free)
 
     def _free(self, text: str) -> str:
-        text = self._collapse_runs(text)
-        text = self._repeats(text)
-        return self._shrink_blanks(text)
+        return self._shrink_blanks(self._dedupe(text))
+
+    def _dedupe(self, text: str) -> str:
+        return self._repeats(self._collapse_runs(text))
 
     def _collapse_runs(self, text: str) -> str:
         lines = text.splitlines(keepends=True)

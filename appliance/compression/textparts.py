@@ -52,7 +52,8 @@ def _messages(messages: list[Any], edit: Edit) -> list[Any]:
     for index, message in enumerate(messages):
         if not isinstance(message, dict) or "content" not in message:
             continue
-        role = message.get("role") if isinstance(message.get("role"), str) else ""
+        role = message.get("role")
+        role = role if isinstance(role, str) else ""
         content = _content(message["content"], role, index, edit)
         if content is not message["content"]:
             result[index] = {**message, "content": content}

@@ -40,7 +40,7 @@ def test_boilerplate_is_removed_with_exact_token_counts(counter, options):
     assert messages[0]["content"] == f"{ROLE} Answer in euros."
     assert messages[1]["content"] == "Why was invoice INV-2291 charged 41.50 twice?"
     assert messages[2]["content"] == (
-        "I cannot see your bank. The charge of 41.50 appears twice. "
+        "I cannot see your bank. The charge of 41.50 appears twice."
     )
     assert messages[3]["content"] == f"what does this print?\n{CODE}"
     assert result.detail == {
@@ -49,7 +49,7 @@ def test_boilerplate_is_removed_with_exact_token_counts(counter, options):
         "filler": 4,
         "role_statements": 1,
     }
-    assert (result.tokens_before, result.tokens_after) == (134, 86)
+    assert (result.tokens_before, result.tokens_after) == (134, 85)
     assert result.changed
 
 

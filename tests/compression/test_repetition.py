@@ -129,3 +129,22 @@ def test_anthropic_tool_results_are_deduplicated_too(counter, options):
     block = result.body["messages"][0]["content"][0]
     assert block["content"] == MARKER
     assert block["tool_use_id"] == "t1"
+
+
+def test_tool_results_keep_their_exact_white_space(counter, options):
+    listing = "def total(rows):   \n\n\n\n    return 1\n"
+    body = {
+        "model": "claude-sonnet-4-5",
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "t1", "content": listing}
+                ],
+            }
+        ],
+    }
+    result = repetition.apply(body, "anthropic", counter, "claude-sonnet-4-5", options)
+    assert not result.changed
+    openai = {"model": "gpt-4", "messages": [{"role": "tool", "content": listing}]}
+    assert not repetition.apply(openai, "openai", counter, "gpt-4", options).changed
