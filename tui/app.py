@@ -12,16 +12,18 @@ import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.logging import TextualHandler
 from textual.reactive import reactive
 
 from tui.client import AdminClient, ApiError, Unauthorized, Unreachable
 from tui.link import CONNECTING, OFFLINE, ONLINE, REFUSED, Link
 from tui.live import LiveFeed, RequestSeen
 from tui.models import Workspace
-from tui.options import TokenFile, parse
+from tui.options import Target, TokenFile, parse
 from tui.screens.help import HelpScreen
 from tui.screens.keys import KeysScreen
 from tui.screens.leaks import LeaksScreen
@@ -31,6 +33,7 @@ from tui.screens.tags import TagsScreen
 from tui.screens.workspaces import WorkspacesScreen
 
 log = logging.getLogger(__name__)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def utcnow() -> datetime:
@@ -52,14 +55,35 @@ class OpteraApp(App[None]):
     }
     DEFAULT_MODE = "overview"
     BINDINGS = [
-        Binding("1", "switch_mode('overview')", "Overview"),
-        Binding("2", "switch_mode('workspaces')", "Workspaces"),
-        Binding("3", "switch_mode('keys')", "Keys"),
-        Binding("4", "switch_mode('tags')", "Tags"),
-        Binding("5", "switch_mode('leaks')", "Leaks"),
-        Binding("w", "pick_workspace", "Workspace"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding(
+            "1",
+            "switch_mode('overview')",
+            "Overview",
+            tooltip="Requests, savings, hit rates",
+        ),
+        Binding(
+            "2",
+            "switch_mode('workspaces')",
+            "Workspaces",
+            tooltip="Plans, quotas, settings",
+        ),
+        Binding(
+            "3", "switch_mode('keys')", "Keys", tooltip="Proxy keys of the workspace"
+        ),
+        Binding(
+            "4", "switch_mode('tags')", "Tags", tooltip="Savings by feature, team, user"
+        ),
+        Binding(
+            "5", "switch_mode('leaks')", "Leaks", tooltip="Wasteful patterns found"
+        ),
+        Binding(
+            "w",
+            "pick_workspace",
+            "Workspace",
+            tooltip="Pick the workspace shown, or all",
+        ),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="This help"),
+        Binding("q", "quit", "Quit", tooltip="Leave optera-tui"),
     ]
 
     link: reactive[Link] = reactive(Link(CONNECTING, "Connecting to the admin API"))
@@ -144,12 +168,23 @@ class OpteraApp(App[None]):
         self.push_screen(WorkspacePicker(self.client, self.workspace_id), chosen)
 
 
+def app_for(target: Target) -> OpteraApp:
+    return OpteraApp(AdminClient(target.url, TokenFile(target.token_file)))
+
+
+def configure_logging(log_file: Path | None) -> None:
+    """Logs go to --log-file, else to Textual's devtools console, never the screen."""
+    handler: logging.Handler = TextualHandler()
+    if log_file is not None:
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: `optera-tui --url URL --token-file PATH`."""
     target = parse(argv, dict(os.environ))
-    logging.basicConfig(
-        level=logging.INFO, handlers=[logging.NullHandler()], force=True
-    )
-    client = AdminClient(target.url, TokenFile(target.token_file))
-    OpteraApp(client).run()
+    configure_logging(target.log_file)
+    app_for(target).run()
     return 0

@@ -6,7 +6,7 @@ field it leaves out takes an empty default, so an older TUI keeps working.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -146,6 +146,19 @@ class Summary:
             semantic_hit_rate=rate(data.get("semantic_hit_rate")),
             by_optimization=dict(data.get("by_optimization") or {}),
             quota=dict(data.get("quota") or {}),
+        )
+
+    def with_event(self, event: RequestEvent) -> Summary:
+        """These totals advanced by one live request (hit rates wait for a load)."""
+        return replace(
+            self,
+            requests=self.requests + 1,
+            prompt_tokens=self.prompt_tokens + event.prompt_tokens,
+            completion_tokens=self.completion_tokens + event.completion_tokens,
+            tokens_saved=self.tokens_saved + event.tokens_saved,
+            cost_usd=self.cost_usd + event.cost_usd,
+            raw_cost_usd=self.raw_cost_usd + event.cost_usd + event.cost_saved_usd,
+            cost_saved_usd=self.cost_saved_usd + event.cost_saved_usd,
         )
 
 

@@ -7,7 +7,7 @@ time), so a token regenerated on the appliance is picked up on reconnect.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from appliance.settings import load_settings
@@ -21,6 +21,7 @@ WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104
 class Target:
     url: str
     token_file: Path
+    log_file: Path | None = None
 
 
 def parse(argv: list[str] | None, env: dict[str, str]) -> Target:
@@ -34,8 +35,10 @@ def parse(argv: list[str] | None, env: dict[str, str]) -> Target:
         "--token-file", help="admin token (default: $OPTERA_ADMIN_TOKEN_FILE or config)"
     )
     parser.add_argument("--config", help="appliance config file for the defaults")
+    parser.add_argument("--log-file", type=Path, help="write the TUI's log here")
     args = parser.parse_args(argv)
-    return resolve(args.url, args.token_file, args.config, env)
+    target = resolve(args.url, args.token_file, args.config, env)
+    return replace(target, log_file=args.log_file)
 
 
 def resolve(

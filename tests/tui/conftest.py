@@ -46,7 +46,7 @@ async def wait_for(
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError("timed out; screen was:\n" + screen_text(pilot.app))
-        await pilot.pause(0.02)
+        await pilot.pause(0.05)
 
 
 def screen_text(app: App) -> str:
@@ -70,8 +70,12 @@ def screen_text(app: App) -> str:
 def matches_snapshot(name: str, text: str) -> bool:
     """Compare with the stored golden text; OPTERA_UPDATE_SNAPSHOTS=1 rewrites it."""
     path = SNAPSHOTS / f"{name}.txt"
-    if os.environ.get("OPTERA_UPDATE_SNAPSHOTS") == "1" or not path.exists():
+    if os.environ.get("OPTERA_UPDATE_SNAPSHOTS") == "1":
         path.write_text(text, encoding="utf-8")
+    if not path.exists():
+        raise AssertionError(
+            f"no snapshot {path}; make it with OPTERA_UPDATE_SNAPSHOTS=1"
+        )
     return path.read_text(encoding="utf-8") == text
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tui.app import app_for
 from tui.client import Unauthorized
 from tui.options import TokenFile, parse
 
@@ -77,3 +78,14 @@ def test_empty_token_file_is_refused(tmp_path):
     path.write_text("\n", encoding="utf-8")
     with pytest.raises(Unauthorized, match="is empty"):
         TokenFile(path)()
+
+
+def test_app_is_wired_to_the_url_and_token_file_of_the_command_line(tmp_path):
+    token = tmp_path / "admin.token"
+    token.write_text("tok\n", encoding="utf-8")
+    argv = ["--url", "http://box:9", "--token-file", str(token), "--log-file", "x.log"]
+    target = parse(argv, {"OPTERA_CONFIG": str(write_config(tmp_path / "c.toml", ""))})
+    assert target.log_file == Path("x.log")
+    app = app_for(target)
+    assert app.client.url == "http://box:9"
+    assert app.client._token() == "tok"

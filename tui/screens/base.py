@@ -1,7 +1,8 @@
 """What every main screen shares: the banner, the footer, and how data is loaded.
 
 A screen loads its data in a worker when it is shown, every few seconds while
-it is shown, after each action, and when the connection comes back.
+it is shown, after each action, and every retry interval while the API is
+out of reach, so it comes back by itself.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self._show_banner()
         self.set_interval(self.optera.refresh_seconds, self.reload)
+        self.set_interval(self.optera.retry_seconds, self._retry)
         self.watch(self.optera, "link", self._link_changed, init=False)
         self.watch(self.optera, "workspace_id", self._scope_changed, init=False)
 
@@ -55,6 +57,11 @@ class MainScreen(Screen[None]):
     def reload(self) -> None:
         if self.is_current:
             self.run_worker(self._load, group="load", exclusive=True)
+
+    def _retry(self) -> None:
+        """While the API is out of reach, try this screen's load again soon."""
+        if not self.optera.link.online:
+            self.reload()
 
     def act(self, call: Awaitable[object], done: str) -> None:
         """Run one action on the API, then say so and show the new state."""

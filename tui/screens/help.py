@@ -29,7 +29,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box wide", id="help"):
-            yield Static("Keys", classes="dialog-title")
+            yield Static("Help: keys", classes="dialog-title")
             with VerticalScroll():
                 for title, bindings in self.sections:
                     yield Static(_keys(title, bindings))
@@ -42,11 +42,12 @@ class HelpScreen(ModalScreen[None]):
 
 def _keys(title: str, bindings: list[BindingType]) -> Table:
     table = Table(title=title, title_justify="left", show_header=False, box=None)
-    table.add_column(style="bold cyan", min_width=8)
+    table.add_column(style="bold cyan", min_width=6)
+    table.add_column(style="bold", min_width=16)
     table.add_column()
     for binding in bindings:
         if not isinstance(binding, Binding) or not binding.description:
             continue
         keys = binding.key_display or binding.key.replace("question_mark", "?")
-        table.add_row(keys, binding.description)
+        table.add_row(keys, binding.description, binding.tooltip)
     return table

@@ -24,9 +24,14 @@ PICK_FIRST = "Pick a workspace first: press w, or k on the Workspaces screen."
 class KeysScreen(MainScreen):
     TITLE = "Keys"
     BINDINGS = [
-        Binding("i", "issue", "Issue"),
-        Binding("r", "rotate", "Rotate"),
-        Binding("x", "revoke", "Revoke"),
+        Binding("i", "issue", "Issue", tooltip="Issue a key; shown once, c copies it"),
+        Binding(
+            "r",
+            "rotate",
+            "Rotate",
+            tooltip="New key; the old one works for a grace period",
+        ),
+        Binding("x", "revoke", "Revoke", tooltip="Revoke the key at once"),
     ]
 
     def __init__(self) -> None:

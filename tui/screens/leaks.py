@@ -17,9 +17,11 @@ from tui.screens.evidence import EvidenceDialog
 class LeaksScreen(MainScreen):
     TITLE = "Leaks"
     BINDINGS = [
-        Binding("r", "resolve", "Resolve"),
-        Binding("e", "evidence", "Evidence"),
-        Binding("a", "toggle_all", "Open/all"),
+        Binding("r", "resolve", "Resolve", tooltip="Mark the finding resolved"),
+        Binding(
+            "e", "evidence", "Evidence", tooltip="Window, cost and evidence (or enter)"
+        ),
+        Binding("a", "toggle_all", "Open/all", tooltip="Show open findings, or all"),
     ]
 
     def __init__(self) -> None:

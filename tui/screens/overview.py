@@ -27,11 +27,20 @@ RECENT = 12
 
 class OverviewScreen(MainScreen):
     TITLE = "Overview"
-    BINDINGS = [Binding("b", "next_bucket", "Minute/hour/day")]
+    BINDINGS = [
+        Binding(
+            "b",
+            "next_bucket",
+            "Minute/hour/day",
+            tooltip="Savings series by minute, hour or day",
+        )
+    ]
 
     def __init__(self) -> None:
         super().__init__()
         self.bucket = "hour"
+        self.day = Summary()
+        self.month = Summary()
 
     def body(self) -> Iterable[Widget]:
         yield Horizontal(
@@ -72,12 +81,18 @@ class OverviewScreen(MainScreen):
             client.workspaces(),
         )
         self.optera.remember(workspaces)
-        self._show_totals(day, month)
+        self.day, self.month = day, month
+        self._show_totals()
         self._show_series(series[-POINTS[self.bucket] :])
         self._show_optimizations(month.by_optimization)
         self._show_recent()
 
     def on_request_seen(self, message: RequestSeen) -> None:
+        scope = self.optera.workspace_id
+        if scope is None or message.event.workspace_id == scope:
+            self.day = self.day.with_event(message.event)
+            self.month = self.month.with_event(message.event)
+            self._show_totals()
         self._show_recent()
         self._show_rate()
 
@@ -89,7 +104,8 @@ class OverviewScreen(MainScreen):
         rate = self.optera.live.rate(time.monotonic(), self.optera.workspace_id)
         self.query_one("#rate", Card).show(f"{rate:.1f}")
 
-    def _show_totals(self, day: Summary, month: Summary) -> None:
+    def _show_totals(self) -> None:
+        day, month = self.day, self.month
         self.query_one("#requests-today", Card).show(display.number(day.requests))
         self.query_one("#saved-today", Card).show(display.usd(day.cost_saved_usd))
         self.query_one("#saved-month", Card).show(display.usd(month.cost_saved_usd))

@@ -24,13 +24,15 @@ from tui.screens.workspace_form import NewWorkspace, NewWorkspaceDialog
 class WorkspacesScreen(MainScreen):
     TITLE = "Workspaces"
     BINDINGS = [
-        Binding("n", "create", "New"),
-        Binding("p", "plan", "Plan"),
-        Binding("a", "activate", "Activate"),
-        Binding("c", "cancel", "Cancel"),
-        Binding("s", "settings", "Settings"),
-        Binding("k", "keys", "Keys"),
-        Binding("d", "delete", "Delete"),
+        Binding("n", "create", "New", tooltip="Create a workspace: name and plan"),
+        Binding(
+            "p", "plan", "Plan", tooltip="Change plan, custom quota or burst limit"
+        ),
+        Binding("a", "activate", "Activate", tooltip="Activate the subscription"),
+        Binding("c", "cancel", "Cancel", tooltip="Cancel the subscription"),
+        Binding("s", "settings", "Settings", tooltip="Switch optimizations on or off"),
+        Binding("k", "keys", "Keys", tooltip="Proxy keys of this workspace (or enter)"),
+        Binding("d", "delete", "Delete", tooltip="Delete the workspace and its keys"),
     ]
 
     def __init__(self) -> None:
