@@ -17,6 +17,7 @@ from litestar.exceptions import HTTPException
 from appliance.errors import OpteraError
 from appliance.pipeline.account import AccountStep
 from appliance.pipeline.auth import AuthStep
+from appliance.pipeline.cache import CacheStep
 from appliance.pipeline.chain import Step, chain
 from appliance.pipeline.context import Next
 from appliance.pipeline.forward import ForwardStep
@@ -39,6 +40,7 @@ def build_pipeline(runtime: Runtime) -> Next:
         AuthStep(runtime.keys),
         ValidateStep(settings.server.max_body_bytes),
         QuotaStep(runtime.quota, runtime.burst),
+        CacheStep(runtime.caches, runtime.pricer),
     ]
     return chain(steps, ForwardStep(runtime.client, settings.upstream))
 

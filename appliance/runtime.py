@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Engine
 
+from appliance.cache.caches import Caches
 from appliance.pipeline.auth import KeyCache
 from appliance.pipeline.quota import BurstLimiter, QuotaBook
 from appliance.pricing.prices import Pricer
@@ -34,6 +35,7 @@ class Runtime:
     keys: KeyCache
     quota: QuotaBook
     burst: BurstLimiter
+    caches: Caches
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -48,13 +50,16 @@ class Runtime:
             keys=KeyCache(engine, settings.plans),
             quota=QuotaBook(engine),
             burst=BurstLimiter(settings.burst),
+            caches=Caches.open(settings, engine),
         )
 
     async def start(self) -> None:
         self.writer.start()
+        self.caches.start()
 
     async def close(self) -> None:
         await self.writer.stop()
+        await self.caches.close()
         await self.client.aclose()
         self.engine.dispose()
         log.info("runtime closed; %d usage records written", self.writer.written)

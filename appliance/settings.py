@@ -55,6 +55,9 @@ class CacheSettings(BaseModel):
     exact_enabled: bool = True
     ttl_seconds: int = 86_400
     max_entries: int = 100_000
+    max_megabytes: int = 512
+    inflight_wait_seconds: float = 300.0
+    embeddings: bool = True
 
 
 class SemanticSettings(BaseModel):

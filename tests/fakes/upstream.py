@@ -54,6 +54,11 @@ class FakeUpstream:
         self.openai_usage: dict[str, Any] = json.loads(json.dumps(OPENAI_USAGE))
         self.anthropic_usage: dict[str, Any] = dict(ANTHROPIC_USAGE)
         self.text = "Paris is the capital of France."
+        # Optional answer shapes: tool calls as (id, name, arguments), an
+        # OpenAI refusal, an Anthropic thinking block (text, signature).
+        self.tool_calls: list[tuple[str, str, dict]] = []
+        self.refusal: str | None = None
+        self.thinking: tuple[str, str] | None = None
         self.latency = 0.0
         self.disconnected = 0
         self.completed_streams = 0
@@ -128,6 +133,23 @@ class FakeUpstream:
                 },
             )
 
+    def openai_message(self) -> dict:
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": None if self.tool_calls or self.refusal else self.text,
+            "refusal": self.refusal,
+        }
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": name, "arguments": json.dumps(arguments)},
+                }
+                for call_id, name, arguments in self.tool_calls
+            ]
+        return message
+
     def openai_completion(self, body: dict) -> dict:
         return {
             "id": "chatcmpl-fake123",
@@ -137,13 +159,9 @@ class FakeUpstream:
             "choices": [
                 {
                     "index": 0,
-                    "message": {
-                        "role": "assistant",
-                        "content": self.text,
-                        "refusal": None,
-                    },
+                    "message": self.openai_message(),
                     "logprobs": None,
-                    "finish_reason": "stop",
+                    "finish_reason": "tool_calls" if self.tool_calls else "stop",
                 }
             ],
             "usage": self.openai_usage,
@@ -156,11 +174,47 @@ class FakeUpstream:
             "type": "message",
             "role": "assistant",
             "model": body.get("model"),
-            "content": [{"type": "text", "text": self.text}],
-            "stop_reason": "end_turn",
+            "content": self.anthropic_content(),
+            "stop_reason": "tool_use" if self.tool_calls else "end_turn",
             "stop_sequence": None,
             "usage": self.anthropic_usage,
         }
+
+    def anthropic_content(self) -> list[dict]:
+        blocks: list[dict] = []
+        if self.thinking:
+            text, signature = self.thinking
+            thinking = {"type": "thinking", "thinking": text, "signature": signature}
+            blocks.append(thinking)
+        blocks.append({"type": "text", "text": self.text})
+        blocks += [
+            {"type": "tool_use", "id": call_id, "name": name, "input": arguments}
+            for call_id, name, arguments in self.tool_calls
+        ]
+        return blocks
+
+    def openai_deltas(self) -> list[dict]:
+        """The deltas after the role chunk: text, refusal or tool calls in pieces."""
+        if self.refusal:
+            half = len(self.refusal) // 2
+            return [{"refusal": self.refusal[:half]}, {"refusal": self.refusal[half:]}]
+        if not self.tool_calls:
+            words = self.text.split(" ")
+            return [
+                {"content": word if index == 0 else " " + word}
+                for index, word in enumerate(words)
+            ]
+        deltas: list[dict] = []
+        for position, (call_id, name, arguments) in enumerate(self.tool_calls):
+            text = json.dumps(arguments)
+            half = len(text) // 2
+            head = {"name": name, "arguments": ""}
+            opening = {"index": position, "id": call_id, "type": "function"}
+            deltas.append({"tool_calls": [{**opening, "function": head}]})
+            for piece in (text[:half], text[half:]):
+                call = {"index": position, "function": {"arguments": piece}}
+                deltas.append({"tool_calls": [call]})
+        return deltas
 
     def openai_events(self, body: dict) -> list[bytes]:
         base = {
@@ -171,35 +225,33 @@ class FakeUpstream:
         }
         include_usage = (body.get("stream_options") or {}).get("include_usage") is True
         usage_field = {"usage": None} if include_usage else {}
-        words = self.text.split(" ")
+        opening = "" if not (self.tool_calls or self.refusal) else None
         chunks = [
             {
                 **base,
                 "choices": [
                     {
                         "index": 0,
-                        "delta": {"role": "assistant", "content": ""},
+                        "delta": {"role": "assistant", "content": opening},
                         "finish_reason": None,
                     }
                 ],
                 **usage_field,
             }
         ]
-        for index, word in enumerate(words):
-            piece = word if index == 0 else " " + word
+        for delta in self.openai_deltas():
             chunks.append(
                 {
                     **base,
-                    "choices": [
-                        {"index": 0, "delta": {"content": piece}, "finish_reason": None}
-                    ],
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
                     **usage_field,
                 }
             )
+        finish = "tool_calls" if self.tool_calls else "stop"
         chunks.append(
             {
                 **base,
-                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "delta": {}, "finish_reason": finish}],
                 **usage_field,
             }
         )
@@ -223,35 +275,30 @@ class FakeUpstream:
         }
         events: list[tuple[str, dict]] = [
             ("message_start", {"type": "message_start", "message": message}),
-            (
-                "content_block_start",
-                {
-                    "type": "content_block_start",
-                    "index": 0,
-                    "content_block": {"type": "text", "text": ""},
-                },
-            ),
-            ("ping", {"type": "ping"}),
         ]
-        for index, word in enumerate(self.text.split(" ")):
-            piece = word if index == 0 else " " + word
-            events.append(
+        for index, block in enumerate(self.anthropic_content()):
+            start, deltas = _anthropic_block_stream(block)
+            opening = {"type": "content_block_start", "index": index}
+            events.append(("content_block_start", {**opening, "content_block": start}))
+            if index == 0:
+                events.append(("ping", {"type": "ping"}))
+            events += [
                 (
                     "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": 0,
-                        "delta": {"type": "text_delta", "text": piece},
-                    },
+                    {"type": "content_block_delta", "index": index, "delta": delta},
                 )
+                for delta in deltas
+            ]
+            events.append(
+                ("content_block_stop", {"type": "content_block_stop", "index": index})
             )
+        stop_reason = "tool_use" if self.tool_calls else "end_turn"
         events += [
-            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
             (
                 "message_delta",
                 {
                     "type": "message_delta",
-                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "delta": {"stop_reason": stop_reason, "stop_sequence": None},
                     "usage": {"output_tokens": self.anthropic_usage["output_tokens"]},
                 },
             ),
@@ -307,6 +354,33 @@ class FakeUpstream:
         self.completed_streams += 1
 
 
+def _anthropic_block_stream(block: dict) -> tuple[dict, list[dict]]:
+    """A content block's start form and the deltas that fill it in."""
+    if block["type"] == "thinking":
+        text = block["thinking"]
+        half = len(text) // 2
+        deltas = [
+            {"type": "thinking_delta", "thinking": text[:half]},
+            {"type": "thinking_delta", "thinking": text[half:]},
+            {"type": "signature_delta", "signature": block["signature"]},
+        ]
+        return {"type": "thinking", "thinking": "", "signature": ""}, deltas
+    if block["type"] == "tool_use":
+        text = json.dumps(block["input"])
+        half = len(text) // 2
+        deltas = [
+            {"type": "input_json_delta", "partial_json": piece}
+            for piece in ("", text[:half], text[half:])
+        ]
+        return {**block, "input": {}}, deltas
+    words = block["text"].split(" ")
+    deltas = [
+        {"type": "text_delta", "text": word if index == 0 else " " + word}
+        for index, word in enumerate(words)
+    ]
+    return {"type": "text", "text": ""}, deltas
+
+
 async def _wait_disconnect(receive: Any, seconds: float) -> bool:
     try:
         message = await asyncio.wait_for(receive(), timeout=seconds)
@@ -315,12 +389,18 @@ async def _wait_disconnect(receive: Any, seconds: float) -> bool:
     return message.get("type") == "http.disconnect"
 
 
+def embedding_of(index: int, text: Any) -> list[float]:
+    """The fake's vector: its last component names the input text."""
+    code = sum(ord(char) for char in str(text)) % 997
+    return [0.1 * (index + 1), 0.2, 0.3, float(code)]
+
+
 def _embeddings(body: Any) -> dict:
     inputs = body.get("input") if isinstance(body, dict) else []
     inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
     data = [
-        {"object": "embedding", "index": i, "embedding": [0.1 * (i + 1), 0.2, 0.3]}
-        for i in range(len(inputs))
+        {"object": "embedding", "index": i, "embedding": embedding_of(i, text)}
+        for i, text in enumerate(inputs)
     ]
     tokens = sum(len(str(text).split()) for text in inputs)
     return {

@@ -1,0 +1,77 @@
+"""Single-flight: identical requests in flight at once go upstream once.
+
+The first request for a key leads; the others wait for the leader's entry
+and are served it as exact hits. A leader that fails settles with None, and
+its followers then go upstream themselves. A follower stops waiting after a
+time limit, in case its leader's answer was never read to the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from appliance.cache.store import Entry
+
+log = logging.getLogger(__name__)
+
+
+class Flight:
+    """One leader's promise of an entry for a key."""
+
+    def __init__(self, key: str, flights: Flights) -> None:
+        self.key = key
+        self._flights = flights
+        self._result: asyncio.Future[Entry | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self.followers = 0
+
+    @property
+    def settled(self) -> bool:
+        return self._result.done()
+
+    def settle(self, entry: Entry | None) -> None:
+        """Hand the leader's entry (None when it failed) to every follower."""
+        if not self._result.done():
+            self._result.set_result(entry)
+        self._flights.land(self)
+
+    async def wait(self) -> Entry | None:
+        """The leader's entry; None when it failed or took too long."""
+        self.followers += 1
+        try:
+            async with asyncio.timeout(self._flights.patience):
+                return await asyncio.shield(self._result)
+        except TimeoutError:
+            log.warning("gave up waiting for an identical request in flight")
+            self._flights.land(self)
+            return None
+
+
+class Flights:
+    """Flights by cache key. Touched only from the event loop.
+
+    `patience` is how many seconds a follower waits for its leader.
+    """
+
+    def __init__(self, patience: float) -> None:
+        self.patience = patience
+        self._flights: dict[str, Flight] = {}
+
+    def __len__(self) -> int:
+        return len(self._flights)
+
+    def joinable(self, key: str) -> Flight | None:
+        return self._flights.get(key)
+
+    def lead(self, key: str) -> Flight | None:
+        """A new flight for `key`, or None when one is already under way."""
+        if key in self._flights:
+            return None
+        flight = self._flights[key] = Flight(key, self)
+        return flight
+
+    def land(self, flight: Flight) -> None:
+        if self._flights.get(flight.key) is flight:
+            del self._flights[flight.key]
