@@ -41,6 +41,9 @@ FLAGS = {
     "images": "image_optimized",
 }
 SWITCHES = {"breakpoints": "provider_cache_breakpoints"}
+# Bodies this small compress in well under a millisecond: a thread hop would
+# cost more than it spares the event loop.
+INLINE_BYTES = 32 * 1024
 
 OptionsFor = Callable[[Exchange], CompressionOptions]
 
@@ -59,7 +62,8 @@ class CompressStep:
         self._counter = counter
         self._price = price
         self._summarizer = summarizer
-        self._options_for = options_for or (lambda _ex: defaults)
+        self._defaults = defaults
+        self._options_for = options_for or self._workspace_options
 
     async def __call__(self, ex: Exchange, call_next: Next) -> Reply:
         if ex.is_chat and ex.body is not None and ex.control("compress") != "off":
@@ -71,8 +75,11 @@ class CompressStep:
         protocol = "anthropic" if ex.path == "/v1/messages" else "openai"
         model = ex.model or ""
         changed = False
+        inline = len(ex.raw_body) < INLINE_BYTES
         for name in self._enabled(options):
-            result = await self._run(name, body, protocol, model, options)
+            result = await self._run(
+                name, body, protocol, model, options, inline=inline
+            )
             if result is None or not result.changed:
                 continue
             body, changed = result.body, True
@@ -80,6 +87,14 @@ class CompressStep:
         if changed:
             ex.replace_body(body)
             ex.savings.compressed = any(name in ex.savings.steps for name in FLAGS)
+
+    def _workspace_options(self, ex: Exchange) -> CompressionOptions:
+        """The config's options under the workspace's stored `compression` overrides."""
+        stored = ex.workspace.settings if ex.workspace is not None else {}
+        overrides = stored.get("compression") if isinstance(stored, dict) else None
+        if not isinstance(overrides, dict):
+            return self._defaults
+        return self._defaults.with_overrides(overrides)
 
     def _enabled(self, options: CompressionOptions) -> list[str]:
         names = [n for n in ORDER if getattr(options, SWITCHES.get(n, n))]
@@ -94,18 +109,18 @@ class CompressStep:
         protocol: str,
         model: str,
         options: CompressionOptions,
+        *,
+        inline: bool,
     ) -> StepResult | None:
         started = time.perf_counter()
+        arguments = (body, protocol, self._counter, model, options)
         try:
             if name == "summarize" and self._summarizer is not None:
-                result = await self._summarizer.apply(
-                    body, protocol, self._counter, model, options
-                )
+                result = await self._summarizer.apply(*arguments)
+            elif inline:
+                result = SYNC_STEPS[name](*arguments)
             else:
-                step = SYNC_STEPS[name]
-                result = await asyncio.to_thread(
-                    step, body, protocol, self._counter, model, options
-                )
+                result = await asyncio.to_thread(SYNC_STEPS[name], *arguments)
         except Exception:  # one faulty step must not fail the request
             log.exception("compression step %s failed; it is skipped", name)
             return None

@@ -13,6 +13,7 @@ from appliance.pipeline.compress import CompressStep
 from appliance.pipeline.context import Exchange, Reply
 from appliance.providers.anthropic import AnthropicFormat
 from appliance.providers.openai import OpenAIFormat
+from appliance.store.views import WorkspaceView
 from tests.compression.test_summarize import FakeUpstream, _openai_chat, price
 
 DOC = (
@@ -126,6 +127,23 @@ async def test_workspace_options_switch_steps_off(counter):
     assert not ex.savings.preamble_stripped
 
 
+async def test_workspace_stored_overrides_switch_steps_off(counter):
+    workspace = WorkspaceView(
+        id="w1",
+        name="acme",
+        plan="starter",
+        quota=100,
+        burst_rate=None,
+        burst_capacity=None,
+        active=True,
+        settings={"compression": {"preamble": False, "tools": False}},
+    )
+    ex = _exchange(_openai_body())
+    ex.workspace = workspace
+    await _step(counter)(ex, Recorder())
+    assert sorted(ex.savings.steps) == ["repetition"]
+
+
 async def test_breakpoints_change_the_body_but_are_not_a_compression(counter):
     body = {
         "model": "claude-sonnet-4-5",
@@ -180,3 +198,16 @@ async def test_a_failing_step_is_skipped_and_the_request_goes_on(
     assert ex.savings.repetition_removed
     assert "compression step tools failed" in caplog.text
     assert Decimal(0) < ex.savings.usd_saved
+
+
+async def test_large_bodies_compress_off_the_event_loop_with_the_same_result(counter):
+    log = "WARN db pool: waiting for a free connection\n" * 2000
+    body = {"model": "gpt-4-turbo", "messages": [{"role": "user", "content": log}]}
+    ex = _exchange(body)
+    assert len(ex.raw_body) >= compress.INLINE_BYTES
+    await _step(counter)(ex, Recorder())
+    assert ex.body["messages"][0]["content"] == (
+        "WARN db pool: waiting for a free connection\n"
+        "[previous line repeated 1999 more times]\n"
+    )
+    assert ex.savings.steps["repetition"].detail == {"lines_dropped": 1999}
