@@ -1,0 +1,39 @@
+"""Which near match, if any, may answer a prompt: similarity first, then guards."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from appliance.semantic.features import features
+from appliance.semantic.guards import compare
+from appliance.semantic.index import Candidate
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.88
+
+
+def decide(
+    query: str, candidates: Sequence[Candidate], threshold: float
+) -> Candidate | None:
+    """The most similar candidate above `threshold` that every guard accepts."""
+    asked = None
+    for candidate in sorted(candidates, key=lambda c: c.similarity, reverse=True):
+        if candidate.similarity < threshold:
+            logger.debug(
+                "semantic candidate below threshold: similarity %.4f < %.4f",
+                candidate.similarity,
+                threshold,
+            )
+            break
+        asked = asked or features(query)
+        verdict = compare(asked, features(candidate.text))
+        if verdict.ok:
+            return candidate
+        logger.debug(
+            "semantic candidate blocked: similarity %.4f, %s",
+            candidate.similarity,
+            verdict.reason,
+        )
+    return None

@@ -1,0 +1,131 @@
+"""Match guards: refuse a near match whose prompt differs in what decides the answer.
+
+Each rule compares one kind of fact from `features`; the first rule that finds
+a difference names it. A verdict costs two feature reads and a few compares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from appliance.semantic import lexicon as lx
+from appliance.semantic.features import Features, features
+
+SUPPORTED_LANGUAGES = frozenset({"en", "unknown"})
+MAX_LINK_GAP = 4
+
+
+@dataclass(frozen=True)
+class GuardVerdict:
+    """Whether a near match may be served, and if not, which rule refused it."""
+
+    ok: bool
+    reason: str | None = None
+
+
+ALLOW = GuardVerdict(True)
+
+
+def check(query: str, candidate: str) -> GuardVerdict:
+    """Whether the answer cached for `candidate` also answers `query`."""
+    return compare(features(query), features(candidate))
+
+
+def compare(query: Features, candidate: Features) -> GuardVerdict:
+    """Apply every rule to two feature records; the first refusal wins."""
+    for rule in RULES:
+        reason = rule(query, candidate)
+        if reason is not None:
+            return GuardVerdict(False, reason)
+    return ALLOW
+
+
+def language_rule(q: Features, c: Features) -> str | None:
+    if q.language not in SUPPORTED_LANGUAGES or c.language not in SUPPORTED_LANGUAGES:
+        return f"language {q.language} / {c.language} not served semantically"
+    return None
+
+
+def exact_rule(name: str) -> Callable[[Features, Features], str | None]:
+    def rule(q: Features, c: Features) -> str | None:
+        if getattr(q, name) != getattr(c, name):
+            return f"{name} differ"
+        return None
+
+    rule.__name__ = f"{name}_rule"
+    return rule
+
+
+def polarity_rule(q: Features, c: Features) -> str | None:
+    if q.negations != c.negations:
+        return "negation differs"
+    for group in q.poles.keys() & c.poles.keys():
+        if q.poles[group] != c.poles[group]:
+            return f"opposites differ ({group})"
+    return None
+
+
+def question_rule(q: Features, c: Features) -> str | None:
+    if q.asks and c.asks and q.asks != c.asks:
+        return "asks for a different kind of answer"
+    return None
+
+
+def word_order_rule(q: Features, c: Features) -> str | None:
+    first_q = first_positions(q)
+    first_c = first_positions(c)
+    shared = sorted(first_q.keys() & first_c.keys(), key=first_q.__getitem__)
+    for index, left in enumerate(shared):
+        for right in shared[index + 1 :]:
+            if first_c[left] < first_c[right]:
+                continue
+            link_q = links(q, first_q[left], first_q[right])
+            if link_q & links(c, first_c[right], first_c[left]):
+                return f"roles swapped ({left} / {right})"
+    return None
+
+
+def first_positions(found: Features) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for word, position in found.content:
+        positions.setdefault(word, position)
+    return positions
+
+
+def links(found: Features, start: int, end: int) -> set[str]:
+    """The verbs and relation words joining two nearby words."""
+    between = found.words[start + 1 : end]
+    if len(between) > MAX_LINK_GAP:
+        return set()
+    return {
+        word
+        for word in between
+        if word in lx.RELATION_WORDS or word not in lx.STOPWORDS
+    }
+
+
+def substitution_rule(q: Features, c: Features) -> str | None:
+    words_q = {word for word, _ in q.content}
+    words_c = {word for word, _ in c.content}
+    only_q, only_c = words_q - words_c, words_c - words_q
+    if len(only_q) == 1 and len(only_c) == 1:
+        return f"one word differs ({only_q.pop()} / {only_c.pop()})"
+    return None
+
+
+RULES: tuple[Callable[[Features, Features], str | None], ...] = (
+    language_rule,
+    exact_rule("code"),
+    exact_rule("quoted"),
+    exact_rule("specials"),
+    exact_rule("numbers"),
+    exact_rule("quantities"),
+    exact_rule("units"),
+    exact_rule("dates"),
+    exact_rule("entities"),
+    polarity_rule,
+    question_rule,
+    word_order_rule,
+    substitution_rule,
+)
