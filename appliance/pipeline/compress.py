@@ -11,13 +11,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from appliance.compression import breakpoints, images, preamble, repetition, tools
 from appliance.compression.options import CompressionOptions
 from appliance.compression.result import StepResult
-from appliance.compression.summarize import Price, Summarizer
+from appliance.compression.summarize import Price, SummarizeCall, Summarizer
+from appliance.compression.summary_cache import LRUSummaryCache, SummaryCache
 from appliance.pipeline.context import Exchange, Next, Reply
 from appliance.tokens import TokenCounter
 
@@ -46,23 +48,42 @@ SWITCHES = {"breakpoints": "provider_cache_breakpoints"}
 INLINE_BYTES = 32 * 1024
 
 OptionsFor = Callable[[Exchange], CompressionOptions]
+SummarizeCallFor = Callable[[Exchange], SummarizeCall]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every step of one request's compression shares."""
+
+    protocol: str
+    model: str
+    options: CompressionOptions
+    inline: bool
+    summarizer: Summarizer | None
 
 
 class CompressStep:
-    """Shrinks chat requests; `x-optera-compress: off` leaves one untouched."""
+    """Shrinks chat requests; `x-optera-compress: off` leaves one untouched.
+
+    Summaries are written only when `summarize_call_for` is given: it returns
+    the upstream call for one exchange, made with that caller's own key.
+    """
 
     def __init__(
         self,
         counter: TokenCounter,
         price: Price,
         defaults: CompressionOptions,
-        summarizer: Summarizer | None = None,
+        *,
+        summarize_call_for: SummarizeCallFor | None = None,
+        summary_cache: SummaryCache | None = None,
         options_for: OptionsFor | None = None,
     ) -> None:
         self._counter = counter
         self._price = price
-        self._summarizer = summarizer
         self._defaults = defaults
+        self._summarize_call_for = summarize_call_for
+        self._summary_cache = summary_cache or LRUSummaryCache()
         self._options_for = options_for or self._workspace_options
 
     async def __call__(self, ex: Exchange, call_next: Next) -> Reply:
@@ -71,22 +92,30 @@ class CompressStep:
         return await call_next(ex)
 
     async def _compress(self, ex: Exchange, body: dict[str, Any]) -> None:
-        options = self._options_for(ex)
-        protocol = "anthropic" if ex.path == "/v1/messages" else "openai"
-        model = ex.model or ""
+        job = self._job(ex)
         changed = False
-        inline = len(ex.raw_body) < INLINE_BYTES
-        for name in self._enabled(options):
-            result = await self._run(
-                name, body, protocol, model, options, inline=inline
-            )
+        for name in self._enabled(job):
+            result = await self._run(name, body, job)
             if result is None or not result.changed:
                 continue
             body, changed = result.body, True
-            self._record(ex, name, model, result)
+            self._record(ex, name, job.model, result)
         if changed:
             ex.replace_body(body)
             ex.savings.compressed = any(name in ex.savings.steps for name in FLAGS)
+
+    def _job(self, ex: Exchange) -> _Job:
+        summarizer = None
+        if self._summarize_call_for is not None:
+            call = self._summarize_call_for(ex)
+            summarizer = Summarizer(call, self._price, self._summary_cache)
+        return _Job(
+            protocol="anthropic" if ex.path == "/v1/messages" else "openai",
+            model=ex.model or "",
+            options=self._options_for(ex),
+            inline=len(ex.raw_body) < INLINE_BYTES,
+            summarizer=summarizer,
+        )
 
     def _workspace_options(self, ex: Exchange) -> CompressionOptions:
         """The config's options under the workspace's stored `compression` overrides."""
@@ -96,28 +125,21 @@ class CompressStep:
             return self._defaults
         return self._defaults.with_overrides(overrides)
 
-    def _enabled(self, options: CompressionOptions) -> list[str]:
-        names = [n for n in ORDER if getattr(options, SWITCHES.get(n, n))]
-        if self._summarizer is None and "summarize" in names:
+    def _enabled(self, job: _Job) -> list[str]:
+        names = [n for n in ORDER if getattr(job.options, SWITCHES.get(n, n))]
+        if job.summarizer is None and "summarize" in names:
             names.remove("summarize")
         return names
 
     async def _run(
-        self,
-        name: str,
-        body: dict[str, Any],
-        protocol: str,
-        model: str,
-        options: CompressionOptions,
-        *,
-        inline: bool,
+        self, name: str, body: dict[str, Any], job: _Job
     ) -> StepResult | None:
         started = time.perf_counter()
-        arguments = (body, protocol, self._counter, model, options)
+        arguments = (body, job.protocol, self._counter, job.model, job.options)
         try:
-            if name == "summarize" and self._summarizer is not None:
-                result = await self._summarizer.apply(*arguments)
-            elif inline:
+            if name == "summarize" and job.summarizer is not None:
+                result = await job.summarizer.apply(*arguments)
+            elif job.inline:
                 result = SYNC_STEPS[name](*arguments)
             else:
                 result = await asyncio.to_thread(SYNC_STEPS[name], *arguments)

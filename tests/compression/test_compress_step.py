@@ -7,7 +7,6 @@ import logging
 from decimal import Decimal
 
 from appliance.compression.options import CompressionOptions
-from appliance.compression.summarize import Summarizer
 from appliance.pipeline import compress
 from appliance.pipeline.compress import CompressStep
 from appliance.pipeline.context import Exchange, Reply
@@ -67,12 +66,12 @@ class Recorder:
         return Reply(status=200, body=b"{}")
 
 
-def _step(counter, options=None, summarizer=None, options_for=None) -> CompressStep:
+def _step(counter, options=None, upstream=None, options_for=None) -> CompressStep:
     return CompressStep(
         counter,
         price,
         options or CompressionOptions(),
-        summarizer=summarizer,
+        summarize_call_for=None if upstream is None else (lambda _ex: upstream),
         options_for=options_for,
     )
 
@@ -171,15 +170,21 @@ async def test_summary_saving_is_net_of_what_the_summary_cost(counter):
         repetition=False,
         preamble=False,
     )
-    summarizer = Summarizer(FakeUpstream(), price)
+    upstream = FakeUpstream()
+    step = _step(counter, options, upstream)
     ex = _exchange(_openai_chat())
-    await _step(counter, options, summarizer)(ex, Recorder())
+    await step(ex, Recorder())
     saving = ex.savings.steps["summarize"]
     assert ex.savings.conversation_summarized and ex.savings.compressed
     assert saving.tokens == 819 - 245
     cost = price("gpt-4o-mini", 700, 40)
     assert saving.usd == price("gpt-4-turbo", 574, 0) - cost
     assert saving.detail["cost_usd"] == str(cost)
+
+    again = _exchange(_openai_chat())
+    await step(again, Recorder())
+    assert len(upstream.requests) == 1
+    assert again.savings.steps["summarize"].usd == price("gpt-4-turbo", 574, 0)
 
 
 async def test_a_failing_step_is_skipped_and_the_request_goes_on(
