@@ -43,6 +43,7 @@ def load_o200k_offline() -> tiktoken.Encoding:
             "DATA_GYM_CACHE_DIR", str(Path(tempfile.gettempdir(), "data-gym-cache"))
         ),
     )
+    # tiktoken names its cache files by the SHA-1 of the URL.
     cached = Path(cache_dir, hashlib.sha1(O200K_URL.encode()).hexdigest())  # noqa: S324
     if not cache_dir or not cached.is_file():
         raise FileNotFoundError(
@@ -105,7 +106,8 @@ class TokenCounter:
 
     def count_request(self, protocol: str, body: dict[str, Any]) -> int:
         """Approximate prompt tokens of a chat completions or messages body."""
-        model = body.get("model") if isinstance(body.get("model"), str) else ""
+        model = body.get("model")
+        model = model if isinstance(model, str) else ""
         if protocol == "anthropic":
             return _AnthropicCount(self, model).body(body)
         return _OpenAICount(self, model).body(body)
@@ -184,7 +186,8 @@ class _OpenAICount:
         return total
 
     def image(self, image: dict[str, Any]) -> int:
-        url = image.get("url") if isinstance(image.get("url"), str) else ""
+        url = image.get("url")
+        url = url if isinstance(url, str) else ""
         detail = image.get("detail")
         found = vision.split_data_url(url)
         size = vision.read_size(found[1]) if found else None

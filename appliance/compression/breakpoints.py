@@ -11,6 +11,7 @@ with cl100k, which counts Claude text low, so a placed one is long enough.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from appliance.compression.options import CompressionOptions
@@ -18,7 +19,7 @@ from appliance.compression.result import StepResult
 from appliance.tokens import TokenCounter
 
 MAX_BREAKPOINTS = 4
-EPHEMERAL = {"type": "ephemeral"}
+EPHEMERAL = MappingProxyType({"type": "ephemeral"})
 MINIMUM_TOKENS = (
     ("claude-opus-4-6", 4096),
     ("claude-opus-4-5", 4096),

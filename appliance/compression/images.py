@@ -13,6 +13,7 @@ import binascii
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,7 +23,9 @@ from appliance.compression.options import CompressionOptions
 from appliance.compression.result import StepResult
 from appliance.tokens import TokenCounter
 
-MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MEDIA_TYPES = MappingProxyType(
+    {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+)
 ORIENTATION = 0x0112
 SIDEWAYS = frozenset({5, 6, 7, 8})
 JPEG_QUALITY = 85

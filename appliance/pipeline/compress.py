@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from appliance.compression import breakpoints, images, preamble, repetition, tools
@@ -28,21 +29,25 @@ log = logging.getLogger(__name__)
 # Summarize runs before repetition so that a repeat marker never points at
 # text the summary has replaced.
 ORDER = ("preamble", "summarize", "repetition", "tools", "images", "breakpoints")
-SYNC_STEPS = {
-    "preamble": preamble.apply,
-    "repetition": repetition.apply,
-    "tools": tools.apply,
-    "images": images.apply,
-    "breakpoints": breakpoints.apply,
-}
-FLAGS = {
-    "preamble": "preamble_stripped",
-    "summarize": "conversation_summarized",
-    "repetition": "repetition_removed",
-    "tools": "tools_compressed",
-    "images": "image_optimized",
-}
-SWITCHES = {"breakpoints": "provider_cache_breakpoints"}
+SYNC_STEPS = MappingProxyType(
+    {
+        "preamble": preamble.apply,
+        "repetition": repetition.apply,
+        "tools": tools.apply,
+        "images": images.apply,
+        "breakpoints": breakpoints.apply,
+    }
+)
+FLAGS = MappingProxyType(
+    {
+        "preamble": "preamble_stripped",
+        "summarize": "conversation_summarized",
+        "repetition": "repetition_removed",
+        "tools": "tools_compressed",
+        "images": "image_optimized",
+    }
+)
+SWITCHES = MappingProxyType({"breakpoints": "provider_cache_breakpoints"})
 # Bodies this small compress in well under a millisecond: a thread hop would
 # cost more than it spares the event loop.
 INLINE_BYTES = 32 * 1024
