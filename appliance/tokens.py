@@ -74,6 +74,11 @@ class TokenCounter:
         self._lock = threading.Lock()
         self._loading = threading.Lock()
 
+    def preload(self) -> None:
+        """Load both encodings now (about a second), not on the first request."""
+        self.encoding_for("gpt-4o")
+        self.encoding_for("gpt-4")
+
     def encoding_for(self, model: str) -> tiktoken.Encoding:
         """o200k for gpt-4o, gpt-4.1, o-series and gpt-5; cl100k otherwise."""
         if uses_o200k(model):

@@ -130,8 +130,7 @@ def notes(sample: Sample, results: dict[str, StepResult]) -> list[str]:
 async def main(repeats: int) -> None:
     counter = TokenCounter()
     price = price_with(Pricer({}))
-    counter.count_text("warm up both encodings", "gpt-4o")
-    counter.count_text("warm up both encodings", "claude-sonnet-4-5")
+    counter.preload()
     built = samples()
     measured = [(s, *await measure(s, counter, price, repeats)) for s in built]
 

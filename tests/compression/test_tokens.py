@@ -41,6 +41,7 @@ def test_missing_o200k_falls_back_once_and_warns_once(caplog):
 
     counter = TokenCounter(load_o200k=missing)
     with caplog.at_level(logging.WARNING, logger="appliance.tokens"):
+        counter.preload()
         first = counter.encoding_for("gpt-4o")
         second = counter.encoding_for("gpt-4.1")
         counter.count_text("hello world", "o3")
