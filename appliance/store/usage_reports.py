@@ -1,20 +1,21 @@
 """Usage and savings read back for operators: totals, per-optimization, time series.
 
-Dollars are summed as Decimal in Python (SQLite would sum the text as floats),
-reading only the columns a report needs.
+Dollars are summed as Decimal in Python (SQLite would sum the text as floats).
+Reports read only the columns they need, as the raw text SQLite holds, so no
+row objects are built. They still scan every record in the window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
-from appliance.store.db import session
 from appliance.store.models import UsageRecord
 
 OPTIMIZATIONS = (
@@ -33,9 +34,43 @@ BUCKETS = {
     "hour": timedelta(hours=1),
     "day": timedelta(days=1),
 }
+# Stored times read "YYYY-MM-DD HH:MM:SS.ffffff"; a bucket is a prefix of that.
+BUCKET_PREFIX = {"minute": 16, "hour": 13, "day": 10}
 MAX_BUCKETS = 10_000
-COLUMNS = (
-    UsageRecord.created_at,
+FETCH_BATCH = 5_000
+Row = Sequence[Any]
+
+
+def rows(
+    engine: Engine,
+    columns: Sequence[Any],
+    workspace_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Iterator[Row]:
+    """`columns` of the records in [since, until), as the database holds them."""
+    raw = [type_coerce(column, String) for column in columns]
+    query = select(*raw)
+    if workspace_id is not None:
+        query = query.where(UsageRecord.workspace_id == workspace_id)  # type: ignore[arg-type]
+    if since is not None:
+        query = query.where(UsageRecord.created_at >= as_utc(since))  # type: ignore[arg-type]
+    if until is not None:
+        query = query.where(UsageRecord.created_at < as_utc(until))  # type: ignore[arg-type]
+    with engine.connect() as connection:
+        result = connection.execute(query)
+        while batch := result.fetchmany(FETCH_BATCH):
+            yield from batch
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Naive times are taken as UTC; the database holds UTC without an offset."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+SUMMARY_COLUMNS = (
     UsageRecord.cache,
     UsageRecord.prompt_tokens,
     UsageRecord.completion_tokens,
@@ -47,32 +82,6 @@ COLUMNS = (
 )
 
 
-def rows(
-    engine: Engine,
-    workspace_id: str | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> Iterator[Any]:
-    """The report columns of the records in [since, until), oldest first."""
-    query = select(*COLUMNS)  # type: ignore[call-overload]
-    if workspace_id is not None:
-        query = query.where(UsageRecord.workspace_id == workspace_id)
-    if since is not None:
-        query = query.where(UsageRecord.created_at >= as_utc(since))
-    if until is not None:
-        query = query.where(UsageRecord.created_at < as_utc(until))
-    query = query.order_by(UsageRecord.created_at)  # type: ignore[arg-type]
-    with session(engine) as db:
-        yield from db.exec(query)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Naive times are taken as UTC; the database holds UTC without an offset."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 def summary(
     engine: Engine,
     workspace_id: str | None = None,
@@ -81,15 +90,22 @@ def summary(
 ) -> dict[str, Any]:
     """Totals, hit rates and what each optimization saved, dollars as strings."""
     total = _empty_total()
-    steps = {
-        name: {"requests": 0, "tokens": 0, "usd": Decimal(0)} for name in OPTIMIZATIONS
-    }
+    steps = {name: _empty_step() for name in OPTIMIZATIONS}
     hits = {"exact": 0, "semantic": 0}
-    for row in rows(engine, workspace_id, since, until):
-        _add(total, row)
-        if row.cache in hits:
-            hits[row.cache] += 1
-        _add_steps(steps, row.savings or {})
+    for cache, prompt, completion, cost, raw, saved, tokens, savings in rows(
+        engine, SUMMARY_COLUMNS, workspace_id, since, until
+    ):
+        total["requests"] += 1
+        total["prompt_tokens"] += int(prompt)
+        total["completion_tokens"] += int(completion)
+        total["cost_usd"] += Decimal(cost)
+        total["raw_cost_usd"] += Decimal(raw)
+        total["cost_saved_usd"] += Decimal(saved)
+        total["tokens_saved"] += int(tokens)
+        if cache in hits:
+            hits[cache] += 1
+        if savings and savings != "{}":
+            _add_steps(steps, json.loads(savings))
     requests = total["requests"]
     return {
         **_render(total),
@@ -97,6 +113,14 @@ def summary(
         "semantic_hit_rate": _rate(hits["semantic"], requests),
         "by_optimization": {name: _render(step) for name, step in steps.items()},
     }
+
+
+SERIES_COLUMNS = (
+    UsageRecord.created_at,
+    UsageRecord.cost_usd,
+    UsageRecord.cost_saved_usd,
+    UsageRecord.tokens_saved,
+)
 
 
 def series(
@@ -107,22 +131,28 @@ def series(
     workspace_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """One point per bucket in [since, until), empty buckets included as zeros."""
-    width = BUCKETS[bucket]
-    start = floor(as_utc(since), bucket)
-    end = as_utc(until)
-    points: dict[datetime, dict[str, Any]] = {}
+    width, cut = BUCKETS[bucket], BUCKET_PREFIX[bucket]
+    start, end = floor(as_utc(since), bucket), as_utc(until)
+    points: dict[str, tuple[datetime, dict[str, Any]]] = {}
     moment = start
     while moment < end:
-        points[moment] = _empty_point()
+        points[_stored(moment)[:cut]] = (moment, _empty_point())
         moment += width
-    for row in rows(engine, workspace_id, start, end):
-        point = points.get(floor(as_utc(row.created_at), bucket))
-        if point is not None:
+    for created, cost, saved, tokens in rows(
+        engine, SERIES_COLUMNS, workspace_id, start, end
+    ):
+        found = points.get(created[:cut])
+        if found is not None:
+            point = found[1]
             point["requests"] += 1
-            point["cost_usd"] += row.cost_usd
-            point["cost_saved_usd"] += row.cost_saved_usd
-            point["tokens_saved"] += row.tokens_saved
-    return [{"t": t.isoformat(), **_render(p)} for t, p in points.items()]
+            point["cost_usd"] += Decimal(cost)
+            point["cost_saved_usd"] += Decimal(saved)
+            point["tokens_saved"] += int(tokens)
+    return [{"t": t.isoformat(), **_render(p)} for t, p in points.values()]
+
+
+def _stored(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def bucket_count(bucket: str, since: datetime, until: datetime) -> int:
@@ -152,6 +182,10 @@ def _empty_total() -> dict[str, Any]:
     }
 
 
+def _empty_step() -> dict[str, Any]:
+    return {"requests": 0, "tokens": 0, "usd": Decimal(0)}
+
+
 def _empty_point() -> dict[str, Any]:
     return {
         "requests": 0,
@@ -159,16 +193,6 @@ def _empty_point() -> dict[str, Any]:
         "cost_saved_usd": Decimal(0),
         "tokens_saved": 0,
     }
-
-
-def _add(total: dict[str, Any], row: Any) -> None:
-    total["requests"] += 1
-    total["prompt_tokens"] += row.prompt_tokens
-    total["completion_tokens"] += row.completion_tokens
-    total["cost_usd"] += row.cost_usd
-    total["raw_cost_usd"] += row.raw_cost_usd
-    total["cost_saved_usd"] += row.cost_saved_usd
-    total["tokens_saved"] += row.tokens_saved
 
 
 def _add_steps(steps: dict[str, dict[str, Any]], savings: dict[str, Any]) -> None:
