@@ -9,11 +9,15 @@ from sqlalchemy.engine import Engine
 
 from appliance.cache.embeddings import TokenWeights
 from appliance.cache.inflight import Flights
+from appliance.cache.semantic import SemanticCache
 from appliance.cache.store import ExactStore, Limits
+from appliance.semantic.embedder import Embedder
+from appliance.semantic.index import SemanticIndex
 from appliance.settings import Settings
 
 log = logging.getLogger(__name__)
 MEGABYTE = 1024 * 1024
+INDEX_DIR = "semantic"
 
 
 @dataclass
@@ -22,23 +26,42 @@ class Caches:
     store: ExactStore
     flights: Flights
     weights: TokenWeights
+    semantic: SemanticCache | None = None
+    owns_embedder: bool = False
 
     @classmethod
-    def open(cls, settings: Settings, engine: Engine | None) -> Caches:
+    def open(
+        cls, settings: Settings, engine: Engine | None, embedder: Embedder | None = None
+    ) -> Caches:
+        """The caches; the semantic one only when enabled, with `embedder` or
+        (when none is handed in) an embedder of its own."""
         limits = Limits(
             max_entries=settings.cache.max_entries,
             max_bytes=settings.cache.max_megabytes * MEGABYTE,
         )
-        return cls(
+        store = ExactStore(engine, limits)
+        caches = cls(
             settings=settings,
-            store=ExactStore(engine, limits),
+            store=store,
             flights=Flights(settings.cache.inflight_wait_seconds),
             weights=TokenWeights(),
         )
+        if settings.semantic.enabled:
+            caches.owns_embedder = embedder is None
+            embedder = embedder or Embedder(settings.semantic, settings.data_path)
+            index = SemanticIndex.open(settings.data_path / INDEX_DIR, embedder.dim)
+            caches.semantic = SemanticCache(embedder, index, store)
+        return caches
 
     def start(self) -> None:
         self.store.start()
+        if self.semantic is not None:
+            self.semantic.start()
 
     async def close(self) -> None:
+        if self.semantic is not None:
+            await self.semantic.close()
+            if self.owns_embedder:
+                self.semantic.embedder.close()
         await self.store.close()
         log.info("exact cache closed with %d entries in memory", len(self.store))

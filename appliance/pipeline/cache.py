@@ -11,13 +11,19 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from functools import partial
 
 from appliance.cache import embeddings, replay
 from appliance.cache.caches import Caches
 from appliance.cache.embeddings import EmbeddingPlan
 from appliance.cache.inflight import Flight
-from appliance.cache.keys import RequestIdentity, exact_key
+from appliance.cache.keys import (
+    RequestIdentity,
+    SemanticQuery,
+    exact_key,
+    semantic_query,
+)
 from appliance.cache.policy import Policy, policy_for
 from appliance.cache.store import Entry
 from appliance.pipeline.context import Exchange, Next, Reply
@@ -28,6 +34,16 @@ log = logging.getLogger(__name__)
 SSE = "text/event-stream"
 JSON = "application/json"
 EMBEDDINGS_PATH = "/v1/embeddings"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A miss on its way upstream: where its answer goes once it is known."""
+
+    policy: Policy
+    key: str
+    query: SemanticQuery | None
+    flight: Flight | None = None
 
 
 def identity_of(ex: Exchange) -> RequestIdentity:
@@ -47,6 +63,7 @@ class CacheStep:
         self._caches = caches
         self._store = caches.store
         self._flights = caches.flights
+        self._semantic = caches.semantic
         self._pricer = pricer
 
     async def __call__(self, ex: Exchange, call_next: Next) -> Reply:
@@ -69,7 +86,9 @@ class CacheStep:
         return await self._chat(ex, call_next, policy)
 
     async def _chat(self, ex: Exchange, call_next: Next, policy: Policy) -> Reply:
-        key = exact_key(identity_of(ex))
+        identity = identity_of(ex)
+        key = exact_key(identity)
+        query = self._semantic_query(identity, policy)
         if policy.exact_lookup:
             entry = await self._store.fetch(key)
             if entry is not None:
@@ -79,18 +98,36 @@ class CacheStep:
                 entry = await flight.wait()
                 if entry is not None:
                     return hit(ex, entry, "exact")
-                return await self._miss(ex, call_next, policy, key, None)
+                return await self._miss(ex, call_next, Pending(policy, key, query))
+        if query is not None and policy.semantic_lookup:
+            entry = await self._semantic_lookup(query, policy)
+            if entry is not None:
+                return hit(ex, entry, "semantic")
         leader = self._flights.lead(key) if policy.store else None
-        return await self._miss(ex, call_next, policy, key, leader)
+        return await self._miss(ex, call_next, Pending(policy, key, query, leader))
 
-    async def _miss(
-        self,
-        ex: Exchange,
-        call_next: Next,
-        policy: Policy,
-        key: str,
-        flight: Flight | None,
-    ) -> Reply:
+    def _semantic_query(
+        self, identity: RequestIdentity, policy: Policy
+    ) -> SemanticQuery | None:
+        if self._semantic is None:
+            return None
+        if not (policy.semantic_lookup or policy.semantic_store):
+            return None
+        return semantic_query(identity)
+
+    async def _semantic_lookup(
+        self, query: SemanticQuery, policy: Policy
+    ) -> Entry | None:
+        """A near match, or None; a failing lookup is logged and counts as a miss."""
+        assert self._semantic is not None
+        try:
+            return await self._semantic.lookup(query, policy.threshold)
+        except Exception:
+            log.exception("semantic lookup failed; treating it as a miss")
+            return None
+
+    async def _miss(self, ex: Exchange, call_next: Next, pending: Pending) -> Reply:
+        flight = pending.flight
         try:
             reply = await call_next(ex)
         except BaseException:
@@ -98,57 +135,60 @@ class CacheStep:
                 flight.settle(None)
             raise
         if reply.chunks is not None:
-            if policy.store and reply.status == 200:
-                finish = partial(self._store_stream, key, policy, flight)
-                ex.stream_finalizers.append(finish)
+            if pending.policy.store and reply.status == 200:
+                ex.stream_finalizers.append(partial(self._store_stream, pending))
             elif flight is not None:
                 flight.settle(None)
             return reply
-        entry = self._store_body(ex, reply, key, policy) if policy.store else None
+        entry = None
+        if pending.policy.store and reply.status == 200 and _answer(reply.body):
+            assert reply.body is not None
+            entry = self._keep(ex, pending, reply.body)
         if flight is not None:
             flight.settle(entry)
         return reply
 
-    def _store_body(
-        self, ex: Exchange, reply: Reply, key: str, policy: Policy
-    ) -> Entry | None:
-        if reply.status != 200 or not reply.body or not _answer(reply.body):
-            return None
-        return self._keep(ex, key, reply.body, policy)
-
-    async def _store_stream(
-        self, key: str, policy: Policy, flight: Flight | None, ex: Exchange
-    ) -> None:
+    async def _store_stream(self, pending: Pending, ex: Exchange) -> None:
         entry = None
         try:
             if not ex.outcome.aborted and ex.outcome.status == 200:
                 body = replay.assemble(ex.fmt.name, ex.stream_events, ex.outcome.usage)
                 if body is not None:
-                    entry = self._keep(ex, key, body, policy)
+                    entry = self._keep(ex, pending, body)
         finally:
-            if flight is not None:
-                flight.settle(entry)
+            if pending.flight is not None:
+                pending.flight.settle(entry)
 
-    def _keep(
+    def _keep(self, ex: Exchange, pending: Pending, body: bytes) -> Entry:
+        """Store a successful answer, and queue its semantic entry."""
+        assert ex.workspace is not None
+        entry = self._entry(
+            ex.workspace.id, pending.key, body, pending.policy, ex.outcome.usage
+        )
+        self._store.put(entry)
+        query = pending.query
+        if query is not None and pending.policy.semantic_store and self._semantic:
+            ttl = pending.policy.ttl_seconds
+            self._semantic.remember(query, ex.workspace.id, entry.key, ttl)
+        return entry
+
+    def _entry(
         self,
-        ex: Exchange,
+        workspace_id: str,
         key: str,
         body: bytes,
         policy: Policy,
         usage: Usage | None = None,
     ) -> Entry:
-        assert ex.workspace is not None
         now = time.time()
-        entry = Entry(
+        return Entry(
             key=key,
-            workspace_id=ex.workspace.id,
+            workspace_id=workspace_id,
             body=body,
-            usage=usage or ex.outcome.usage or Usage(),
+            usage=usage or Usage(),
             created_at=now,
             expires_at=now + policy.ttl_seconds,
         )
-        self._store.put(entry)
-        return entry
 
     async def _embed(self, ex: Exchange, call_next: Next, policy: Policy) -> Reply:
         """Per-input caching: only inputs not cached go upstream."""
@@ -177,10 +217,12 @@ class CacheStep:
             return reply
         answer, fresh = merged
         if policy.store:
+            assert ex.workspace is not None
             for position, item in fresh.items():
                 body = embeddings.stored_body(item.embedding, item.model)
                 usage = Usage(input_tokens=item.tokens)
-                self._keep(ex, chosen.keys[position], body, policy, usage)
+                key = chosen.keys[position]
+                self._store.put(self._entry(ex.workspace.id, key, body, policy, usage))
         if not chosen.cached:
             return reply
         self._price_partial(ex, chosen)
@@ -255,8 +297,10 @@ def _encode(body: dict) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _answer(body: bytes) -> bool:
+def _answer(body: bytes | None) -> bool:
     """A JSON object that is not an error: the only kind of body worth keeping."""
+    if not body:
+        return False
     try:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError):

@@ -61,3 +61,9 @@ def wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untype
 def quiet_appliance(appliance_factory):  # type: ignore[no-untyped-def]
     """An appliance with the semantic cache off, for exact-cache behaviour."""
     return appliance_factory(semantic={"enabled": False})
+
+
+@pytest.fixture
+def semantic_appliance(appliance_factory):  # type: ignore[no-untyped-def]
+    """An appliance with the semantic cache on, whatever the test defaults are."""
+    return appliance_factory(semantic={"enabled": True})
