@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import openai
+
 from appliance.pipeline.quota import period_of
 
 
@@ -129,3 +131,31 @@ def test_workspace_settings_field_shows_flat_overrides(admin):
     )
     shown = admin.call("GET", f"/workspaces/{ws}").json()
     assert shown["settings"] == {"routing": False, "compression": {"images": False}}
+
+
+def test_quota_change_applies_to_the_next_proxied_request(stack):
+    with stack.admin() as api:
+        ws = api.post(
+            "/workspaces", json={"name": "acme", "plan": "custom", "quota": 1}
+        ).json()["id"]
+        api.post(f"/workspaces/{ws}/subscription/activate")
+        client = stack.openai(api.post(f"/workspaces/{ws}/keys").json()["key"])
+
+        def ask(text: str) -> int:
+            raw = client.chat.completions.with_raw_response
+            try:
+                raw.create(model="gpt-4o", messages=[{"role": "user", "content": text}])
+            except openai.APIStatusError as error:
+                return error.status_code
+            return 200
+
+        assert ask("first") == 200
+        assert ask("second") == 429
+        api.patch(f"/workspaces/{ws}", json={"quota": 3})
+        assert ask("third") == 200
+        shown = api.get(f"/workspaces/{ws}").json()
+        assert (shown["quota"], shown["quota_used"], shown["quota_remaining"]) == (
+            3,
+            2,
+            1,
+        )
