@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from appliance.semantic.features import features
-from appliance.semantic.guards import compare
+from appliance.semantic.guards import compare, servable
 from appliance.semantic.index import Candidate
 
 logger = logging.getLogger(__name__)
@@ -18,6 +18,9 @@ def decide(
     query: str, candidates: Sequence[Candidate], threshold: float
 ) -> Candidate | None:
     """The most similar candidate above `threshold` that every guard accepts."""
+    if not servable(query):
+        logger.debug("semantic lookup skipped: prompt of %d characters", len(query))
+        return None
     asked = None
     for candidate in sorted(candidates, key=lambda c: c.similarity, reverse=True):
         if candidate.similarity < threshold:

@@ -54,6 +54,7 @@ class Word:
 class Features:
     """Everything in one prompt that must match exactly for a semantic hit."""
 
+    length: int = 0
     language: str = "unknown"
     code: tuple[str, ...] = ()
     quoted: tuple[str, ...] = ()
@@ -72,7 +73,7 @@ class Features:
 
 def features(text: str) -> Features:
     """Read the facts of one prompt that a cached answer depends on."""
-    found = Features()
+    found = Features(length=len(text))
     found.code = tuple(
         " ".join(m.group().strip("`").split()) for m in FENCED.finditer(text)
     )

@@ -14,6 +14,10 @@ from appliance.semantic.features import Features, features
 
 SUPPORTED_LANGUAGES = frozenset({"en", "unknown"})
 MAX_LINK_GAP = 4
+# The packaged model reads at most 256 word pieces well (about 1,000 English
+# characters) and truncates at 512: two long prompts that differ only past
+# that point embed alike, and no guard here compares whole paragraphs.
+MAX_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,11 @@ class GuardVerdict:
 
 
 ALLOW = GuardVerdict(True)
+
+
+def servable(text: str) -> bool:
+    """Whether a prompt is short enough to be matched semantically at all."""
+    return len(text) <= MAX_CHARS
 
 
 def check(query: str, candidate: str) -> GuardVerdict:
@@ -39,6 +48,12 @@ def compare(query: Features, candidate: Features) -> GuardVerdict:
         if reason is not None:
             return GuardVerdict(False, reason)
     return ALLOW
+
+
+def length_rule(q: Features, c: Features) -> str | None:
+    if q.length > MAX_CHARS or c.length > MAX_CHARS:
+        return "too long for a semantic match"
+    return None
 
 
 def language_rule(q: Features, c: Features) -> str | None:
@@ -115,6 +130,7 @@ def substitution_rule(q: Features, c: Features) -> str | None:
 
 
 RULES: tuple[Callable[[Features, Features], str | None], ...] = (
+    length_rule,
     language_rule,
     exact_rule("code"),
     exact_rule("quoted"),

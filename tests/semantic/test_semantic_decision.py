@@ -41,3 +41,10 @@ def test_decide_logs_blocked_candidates_at_debug_with_similarity_and_reason(capl
 
 def test_decide_with_no_candidates_serves_nothing():
     assert decide(QUERY, [], 0.5) is None
+
+
+def test_decide_never_serves_a_prompt_longer_than_the_model_reads_well():
+    long_query = "Summarise this report for the board. " * 30
+    twin = Candidate("k", long_query, 1.0)
+
+    assert decide(long_query, [twin], 0.5) is None

@@ -180,3 +180,11 @@ def test_a_guard_check_stays_under_a_millisecond_on_a_busy_machine():
     seconds = min(timeit.repeat(lambda: check(query, candidate), number=runs, repeat=3))
 
     assert seconds / runs < 0.001
+
+
+def test_semantic_hit_refused_for_prompts_longer_than_the_model_reads_well():
+    preamble = "Please review the following paragraph carefully. " * 25
+
+    reason = refused(preamble + "Is it correct?", preamble + "Is it correct at all?")
+
+    assert reason == "too long for a semantic match"
