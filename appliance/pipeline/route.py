@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -83,14 +83,10 @@ class RouteStep:
         return policy_for(self._config, workspace)
 
     def _record(self, ex: Exchange, candidate: Candidate, easiness: float) -> str:
-        route = candidate.route
-        detail = {
-            "from": ex.model,
-            "to": route.target.name,
-            "score": round(easiness, 3),
-        }
-        ex.savings.add("routing", **detail)
-        return route.target.name
+        target = candidate.route.target.name
+        detail: dict[str, Any] = {"from": ex.model, "to": target}
+        ex.savings.add("routing", score=round(easiness, 3), **detail)
+        return target
 
 
 def _retriable(reply: Reply) -> bool:

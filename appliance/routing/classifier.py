@@ -26,9 +26,9 @@ class Weights:
 
     bias to code were fitted by logistic regression on the shipped examples
     (each example voted on by the others); `bench/routing_eval.py --fit`
-    refits them. The examples hold no tools, reasoning settings, step lists
-    or long conversations, so those four weights are set by hand, leaning
-    towards keeping such requests on the asked model.
+    refits them. The examples hold no tools, output schemas, reasoning
+    settings, step lists or long conversations, so those five weights are
+    set by hand, leaning towards keeping such requests on the asked model.
     """
 
     bias: float = 0.57
@@ -40,6 +40,7 @@ class Weights:
     math: float = -0.85
     code: float = 0.04
     tools: float = -0.2
+    schema: float = -0.03
     reasoning: float = -2.0
     steps: float = -0.2
     turns: float = -0.15
@@ -65,6 +66,7 @@ def signals(features: Features, vote: Vote) -> dict[str, float]:
         "math": float(features.math),
         "code": float(features.code),
         "tools": min(features.tools, 10),
+        "schema": min(features.schema_fields, 40),
         "reasoning": float(features.reasoning),
         "steps": min(features.step_lines, 10),
         "turns": min(features.user_turns - 1, 10),

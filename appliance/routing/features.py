@@ -1,8 +1,10 @@
 """Difficulty signals read from a request, without the network.
 
 Length, code, mathematics, how many separate things the task asks for,
-words that mark depth or brevity, tools, structured output, reasoning
-settings and conversation depth. The classifier weighs them.
+words that mark depth or brevity, numbered steps, tools, structured output,
+reasoning settings and conversation depth. The classifier weighs them.
+Words and steps are read from the instruction only: what follows a colon,
+a quote or a blank line is taken as quoted material, lists included.
 """
 
 from __future__ import annotations
@@ -54,8 +56,6 @@ STEP_LINES = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+\S", re.MULTILINE)
 @dataclass(frozen=True)
 class Features:
     instruction_chars: int
-    material_chars: int
-    prompt_chars: int
     code: bool
     math: bool
     demands: int
@@ -63,7 +63,7 @@ class Features:
     brevity_cues: int
     step_lines: int
     tools: int
-    structured: bool
+    schema_fields: int
     reasoning: bool
     user_turns: int
 
@@ -71,11 +71,9 @@ class Features:
 def features_of(prompt: Prompt, needs: Needs) -> Features:
     """The difficulty signals of one request."""
     task = prompt.task
-    instruction, material = split_material(task)
+    instruction = split_material(task)[0]
     return Features(
         instruction_chars=len(instruction),
-        material_chars=len(material),
-        prompt_chars=len(prompt.text),
         code=CODE.search(task) is not None,
         math=MATH.search(task) is not None,
         demands=len({m.lower() for m in DEMANDS.findall(instruction)}),
@@ -83,7 +81,7 @@ def features_of(prompt: Prompt, needs: Needs) -> Features:
         brevity_cues=len(BREVITY.findall(instruction)),
         step_lines=len(STEP_LINES.findall(instruction)),
         tools=needs.function_tools + len(needs.builtin_tools),
-        structured=needs.structured_output,
+        schema_fields=needs.schema_fields,
         reasoning=needs.thinking or needs.reasoning_effort in ("high", "xhigh"),
         user_turns=prompt.user_turns,
     )

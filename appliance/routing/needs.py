@@ -23,6 +23,7 @@ class Needs:
     function_tools: int
     builtin_tools: tuple[str, ...]
     structured_output: bool
+    schema_fields: int
     json_mode: bool
     reasoning_effort: str | None
     thinking: bool
@@ -43,6 +44,7 @@ def needs_of(body: dict[str, Any], prompt: Prompt) -> Needs:
         function_tools=functions,
         builtin_tools=builtin,
         structured_output=_structured(body, tools),
+        schema_fields=_fields(_output_schema(body)),
         json_mode=_format_type(body) == "json_object",
         reasoning_effort=_effort(body),
         thinking=_thinking(body),
@@ -72,6 +74,26 @@ def _structured(body: dict[str, Any], tools: list[dict[str, Any]]) -> bool:
         return True
     functions = [t.get("function", t) for t in tools]
     return any(isinstance(f, dict) and f.get("strict") is True for f in functions)
+
+
+def _output_schema(body: dict[str, Any]) -> Any:
+    """The JSON schema the answer must follow, in either protocol."""
+    fmt = body.get("response_format") or body.get("output_format")
+    if not isinstance(fmt, dict):
+        return None
+    wrapped = fmt.get("json_schema")
+    return wrapped.get("schema") if isinstance(wrapped, dict) else fmt.get("schema")
+
+
+def _fields(schema: Any) -> int:
+    """How many properties the schema names, nested ones included."""
+    if isinstance(schema, list):
+        return sum(_fields(item) for item in schema)
+    if not isinstance(schema, dict):
+        return 0
+    properties = schema.get("properties")
+    own = len(properties) if isinstance(properties, dict) else 0
+    return own + sum(_fields(value) for value in schema.values())
 
 
 def _effort(body: dict[str, Any]) -> str | None:

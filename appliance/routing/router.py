@@ -63,7 +63,7 @@ class Router:
         tokens: PromptCounter,
     ) -> None:
         self._table = table
-        self._classifier = classifier
+        self.classifier = classifier
         self._tokens = tokens
 
     def candidate(
@@ -92,7 +92,7 @@ class Router:
         return Candidate(route, prompt, features_of(prompt, needs))
 
     def verdict(self, candidate: Candidate, vector: np.ndarray) -> Verdict:
-        return self._classifier.verdict(candidate.features, vector)
+        return self.classifier.verdict(candidate.features, vector)
 
     def _prompt_tokens(self, provider: str, body: dict[str, Any]) -> int:
         """With a margin: other providers' tokenizers split text more finely
