@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from appliance.compression import protected
@@ -65,6 +66,14 @@ AI_DISCLAIMER = re.compile(
     r"(?P<next>[a-z])",
     re.IGNORECASE | re.MULTILINE,
 )
+SIGN_OFF_WINDOW = 300
+TRIGGERS = MappingProxyType(
+    {
+        SIGN_OFF.pattern: ("thank", "thx", "cheers", "regards", "sincerely"),
+        COURTESY.pattern: ("hope",),
+        FILLER.pattern: ("help", "question", "let me know", "feel free", "anything"),
+    }
+)
 ROLE_STATEMENT = re.compile(
     r"\A[ \t]*((?:you are|you're|act as|your role is) [^\n.!?]{3,300}[.!?])"
     r"[ \t]*(?:\r?\n)*",
@@ -113,10 +122,8 @@ class _Stripper:
             if text != start:
                 text = text.lstrip("\r\n")
         if role == "user" and index == count - 1:
-            text = self._sub(SIGN_OFF, text, "sign_offs", count=1)
-        if role in INSTRUCTING_ROLES:
-            text = self._sub(COURTESY, text, "filler")
-        else:
+            text = self._sign_off(text)
+        if role == "assistant":
             text = self._sub(FILLER, text, "filler")
             text = self._disclaimer(text)
         return text
@@ -124,11 +131,26 @@ class _Stripper:
     def _sub(
         self, pattern: re.Pattern[str], text: str, kind: str, count: int = 0
     ) -> str:
+        triggers = TRIGGERS.get(pattern.pattern)
+        lowered = text.lower() if triggers else ""
+        if triggers and not any(word in lowered for word in triggers):
+            return text
         new, removed = pattern.subn("", text, count=count)
         self.counts[kind] += removed
         return new
 
+    def _sign_off(self, text: str) -> str:
+        """Sign-offs sit in the last lines; only those are searched."""
+        cut = max(0, len(text) - SIGN_OFF_WINDOW)
+        if cut:
+            cut = text.find("\n", cut)
+        if cut <= 0:
+            return self._sub(SIGN_OFF, text, "sign_offs", count=1)
+        return text[:cut] + self._sub(SIGN_OFF, text[cut:], "sign_offs", count=1)
+
     def _disclaimer(self, text: str) -> str:
+        if "as an ai" not in text.lower():
+            return text
         new, removed = AI_DISCLAIMER.subn(_keep_next_capitalised, text)
         self.counts["filler"] += removed
         return new
