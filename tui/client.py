@@ -255,12 +255,12 @@ def _unreachable(url: str, error: httpx.TransportError) -> Unreachable:
 
 async def _sse(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
     """(event name, data) pairs of a server-sent event stream."""
-    name, data = "message", []
+    name, data = "message", list[str]()
     async for line in response.aiter_lines():
         if not line:
             if data:
                 yield name, "\n".join(data)
-            name, data = "message", []
+            name, data = "message", list[str]()
         elif line.startswith(":"):
             continue
         else:

@@ -42,7 +42,7 @@ async def test_overview_shows_totals_hit_rates_and_savings_series(make_app):
             "semantic-rate": "5.0%",
         }
         assert "last 24: $33.00 in all, peak $2.75" in screen_text(app)
-        assert column(app, "optimizations", 3) == ["$12.50", "$1.75", "$20.00", "$3.10"]
+        assert column(app, "optimizations", 3) == ["$20.00", "$12.50", "$3.10", "$1.75"]
         assert matches_snapshot("overview", screen_text(app))
 
 
@@ -296,3 +296,17 @@ async def test_picking_a_workspace_scopes_the_overview(make_app, fake):
             lambda: any(q.get("workspace") == "ws_globex" for _, _, q in fake.calls),
         )
         assert app.workspace_id == "ws_globex"
+
+
+async def test_reload_keeps_the_cursor_on_the_same_key_when_rows_move(make_app, fake):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.workspace_id = "ws_acme"
+        await open_mode(pilot, "3", "keys", rows=2)
+        await pilot.press("down")
+        assert app.screen.selected.id == "key_a0"
+        fake.keys = {"key_z": fake.keys["key_a1"] | {"id": "key_z"}, **fake.keys}
+        app.screen.reload()
+        await wait_for(pilot, lambda: table(app, "keys").row_count == 3)
+        assert table(app, "keys").cursor_row == 2
+        assert app.screen.selected.id == "key_a0"

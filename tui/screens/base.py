@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, cast
 
+from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
@@ -27,6 +28,7 @@ class MainScreen(Screen[None]):
     """A screen of the app's main modes."""
 
     TITLE = ""
+    loading = False
 
     @property
     def optera(self) -> OpteraApp:
@@ -56,11 +58,15 @@ class MainScreen(Screen[None]):
 
     def reload(self) -> None:
         if self.is_current:
-            self.run_worker(self._load, group="load", exclusive=True)
+            self._load_in_worker()
+
+    @work(group="load", exclusive=True)
+    async def _load_in_worker(self) -> None:
+        await self._load()
 
     def _retry(self) -> None:
         """While the API is out of reach, try this screen's load again soon."""
-        if not self.optera.link.online:
+        if not self.optera.link.online and not self.loading:
             self.reload()
 
     def act(self, call: Awaitable[object], done: str) -> None:
@@ -77,11 +83,14 @@ class MainScreen(Screen[None]):
         await self._load()
 
     async def _load(self) -> None:
+        self.loading = True
         try:
             await self.load()
         except ApiError as error:
             self.optera.report(error)
             return
+        finally:
+            self.loading = False
         self.optera.mark_online()
 
     def _show_banner(self) -> None:

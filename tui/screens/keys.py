@@ -17,6 +17,7 @@ from tui.screens.base import MainScreen
 from tui.screens.confirm import ConfirmDialog
 from tui.screens.grace_form import GraceDialog
 from tui.screens.new_key import NewKeyDialog
+from tui.widgets.table import highlighted_key, refill
 
 PICK_FIRST = "Pick a workspace first: press w, or k on the Workspaces screen."
 
@@ -62,18 +63,13 @@ class KeysScreen(MainScreen):
             f"{len(keys)} keys of {name}, {live} live."
             "  A key's plaintext is shown only when it is issued."
         )
-        table.clear()
         now = self.optera.clock()
-        for key in keys:
-            table.add_row(*_row(key, now), key=key.id)
+        refill(table, ((key.id, _row(key, now)) for key in keys))
 
     @property
     def selected(self) -> ProxyKey | None:
         table = self.query_one("#keys", DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return self.rows.get(str(key.value))
+        return self.rows.get(highlighted_key(table) or "")
 
     def action_issue(self) -> None:
         workspace_id = self.optera.workspace_id

@@ -12,6 +12,7 @@ from tui import display
 from tui.models import Leak
 from tui.screens.base import MainScreen
 from tui.screens.evidence import EvidenceDialog
+from tui.widgets.table import highlighted_key, refill
 
 
 class LeaksScreen(MainScreen):
@@ -55,17 +56,13 @@ class LeaksScreen(MainScreen):
             "   (e: evidence, r: resolve, a: open/all)"
         )
         table = self.query_one("#leaks", DataTable)
-        table.clear()
-        for leak in sorted(leaks, key=lambda leak: -leak.usd_wasted):
-            table.add_row(*self._row(leak), key=leak.id)
+        ordered = sorted(leaks, key=lambda leak: -leak.usd_wasted)
+        refill(table, ((leak.id, self._row(leak)) for leak in ordered))
 
     @property
     def selected(self) -> Leak | None:
         table = self.query_one("#leaks", DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return self.rows.get(str(key.value))
+        return self.rows.get(highlighted_key(table) or "")
 
     def action_resolve(self) -> None:
         if leak := self.selected:

@@ -15,10 +15,11 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Sparkline, Static
 
 from tui import display
-from tui.live import RequestSeen
+from tui.live import REDRAW_S, RequestSeen
 from tui.models import RequestEvent, SeriesPoint, Summary, money
 from tui.screens.base import MainScreen
 from tui.widgets.card import Card
+from tui.widgets.table import refill
 
 BUCKETS = ("minute", "hour", "day")
 POINTS = {"minute": 60, "hour": 48, "day": 30}
@@ -41,6 +42,7 @@ class OverviewScreen(MainScreen):
         self.bucket = "hour"
         self.day = Summary()
         self.month = Summary()
+        self.stale = False
 
     def body(self) -> Iterable[Widget]:
         yield Horizontal(
@@ -68,8 +70,8 @@ class OverviewScreen(MainScreen):
         optimizations.add_columns("Optimization", "Requests", "Tokens saved", "Saved")
         recent = self.query_one("#recent", DataTable)
         recent.add_columns("Time", "Workspace", "Model", "Status", "Cache", "Saved")
-        self._show_rate()
-        self.set_interval(1.0, self._show_rate)
+        self._tick()
+        self.set_interval(REDRAW_S, self._tick)
 
     async def load(self) -> None:
         client, scope = self.optera.client, self.optera.workspace_id
@@ -92,13 +94,18 @@ class OverviewScreen(MainScreen):
         if scope is None or message.event.workspace_id == scope:
             self.day = self.day.with_event(message.event)
             self.month = self.month.with_event(message.event)
-            self._show_totals()
-        self._show_recent()
-        self._show_rate()
+        self.stale = True
 
     def action_next_bucket(self) -> None:
         self.bucket = BUCKETS[(BUCKETS.index(self.bucket) + 1) % len(BUCKETS)]
         self.reload()
+
+    def _tick(self) -> None:
+        self._show_rate()
+        if self.stale:
+            self.stale = False
+            self._show_totals()
+            self._show_recent()
 
     def _show_rate(self) -> None:
         rate = self.optera.live.rate(time.monotonic(), self.optera.workspace_id)
@@ -125,17 +132,22 @@ class OverviewScreen(MainScreen):
         self.query_one("#spark", Sparkline).data = [float(value) for value in saved]
 
     def _show_optimizations(self, by_optimization: dict[str, Any]) -> None:
-        table = self.query_one("#optimizations", DataTable)
-        table.clear()
-        for name, figures in sorted(by_optimization.items()):
-            row = _optimization_row(figures)
-            table.add_row(name.replace("_", " "), *row, key=name)
+        steps = [(name, _step(figures)) for name, figures in by_optimization.items()]
+        steps.sort(key=lambda item: (-item[1][2], item[0]))
+        refill(
+            self.query_one("#optimizations", DataTable),
+            ((name, _step_cells(name, *step)) for name, step in steps),
+        )
 
     def _show_recent(self) -> None:
-        table = self.query_one("#recent", DataTable)
-        table.clear()
-        for event in self.optera.live.latest(RECENT, self.optera.workspace_id):
-            table.add_row(*self._recent_row(event), key=event.request_id or None)
+        latest = self.optera.live.latest(RECENT, self.optera.workspace_id)
+        refill(
+            self.query_one("#recent", DataTable),
+            (
+                (f"{i}:{e.request_id}", self._recent_row(e))
+                for i, e in enumerate(latest)
+            ),
+        )
 
     def _recent_row(self, event: RequestEvent) -> tuple[str, ...]:
         model = event.model
@@ -159,11 +171,13 @@ def _table(id: str, title: str) -> DataTable:
     return table
 
 
-def _optimization_row(figures: Any) -> tuple[str, str, str]:
+def _step(figures: Any) -> tuple[int, int, Decimal]:
     """Requests, tokens saved and dollars saved by one optimization."""
     figures = figures if isinstance(figures, dict) else {}
-    return (
-        display.number(int(figures.get("requests") or 0)),
-        display.number(int(figures.get("tokens") or 0)),
-        display.usd(money(figures.get("usd"))),
-    )
+    requests, tokens = figures.get("requests"), figures.get("tokens")
+    return int(requests or 0), int(tokens or 0), money(figures.get("usd"))
+
+
+def _step_cells(name: str, requests: int, tokens: int, usd: Decimal) -> tuple[str, ...]:
+    label = name.replace("_", " ")
+    return label, display.number(requests), display.number(tokens), display.usd(usd)

@@ -7,15 +7,17 @@ drift (events the stream dropped while the TUI was busy elsewhere).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from textual.widget import Widget
 from textual.widgets import DataTable
 
 from tui import display
-from tui.live import RequestSeen
+from tui.live import REDRAW_S, RequestSeen
 from tui.models import TAG_KINDS, RequestEvent, TagRow
 from tui.screens.base import MainScreen
+from tui.widgets.table import refill
 
 UNTAGGED = "(untagged)"
 
@@ -26,6 +28,7 @@ class TagsScreen(MainScreen):
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, dict[str, TagRow]] = {kind: {} for kind in TAG_KINDS}
+        self.stale = False
 
     def body(self) -> Iterable[Widget]:
         for kind in TAG_KINDS:
@@ -44,9 +47,14 @@ class TagsScreen(MainScreen):
             )
             yield table
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(REDRAW_S, self._redraw)
+
     async def load(self) -> None:
-        for kind in TAG_KINDS:
-            rows = await self.optera.client.by_tag(kind, self.optera.workspace_id)
+        client, scope = self.optera.client, self.optera.workspace_id
+        tables = await asyncio.gather(*(client.by_tag(k, scope) for k in TAG_KINDS))
+        for kind, rows in zip(TAG_KINDS, tables, strict=True):
             self.rows[kind] = {row.tag: row for row in rows}
             self._show(kind)
 
@@ -59,16 +67,20 @@ class TagsScreen(MainScreen):
             tag = event.tag(kind) or UNTAGGED
             row = self.rows[kind].setdefault(tag, TagRow(tag=tag))
             _add(row, event)
-            self._show(kind)
+        self.stale = True
+
+    def _redraw(self) -> None:
+        if self.stale:
+            self.stale = False
+            for kind in TAG_KINDS:
+                self._show(kind)
 
     def _show(self, kind: str) -> None:
         table = self.query_one(f"#by-{kind}", DataTable)
-        table.clear()
         ordered = sorted(
             self.rows[kind].values(), key=lambda row: (-row.cost_saved_usd, row.tag)
         )
-        for row in ordered:
-            table.add_row(*_cells(row), key=row.tag)
+        refill(table, ((row.tag, _cells(row)) for row in ordered))
 
 
 def _add(row: TagRow, event: RequestEvent) -> None:

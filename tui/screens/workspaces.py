@@ -19,6 +19,7 @@ from tui.screens.confirm import ConfirmDialog
 from tui.screens.plan_form import PlanDialog
 from tui.screens.settings_form import SettingsDialog, summary
 from tui.screens.workspace_form import NewWorkspace, NewWorkspaceDialog
+from tui.widgets.table import highlighted_key, refill
 
 
 class WorkspacesScreen(MainScreen):
@@ -55,20 +56,13 @@ class WorkspacesScreen(MainScreen):
         self.optera.remember(workspaces)
         self.rows = {workspace.id: workspace for workspace in workspaces}
         table = self.query_one("#workspaces", DataTable)
-        chosen = self.selected.id if self.selected else None
-        table.clear()
-        for workspace, settings in zip(workspaces, effective, strict=True):
-            table.add_row(*_row(workspace, settings), key=workspace.id)
-        if chosen in self.rows:
-            table.move_cursor(row=table.get_row_index(chosen))
+        shown = zip(workspaces, effective, strict=True)
+        refill(table, ((ws.id, _row(ws, settings)) for ws, settings in shown))
 
     @property
     def selected(self) -> Workspace | None:
         table = self.query_one("#workspaces", DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return self.rows.get(str(key.value))
+        return self.rows.get(highlighted_key(table) or "")
 
     def action_create(self) -> None:
         def created(form: NewWorkspace | None) -> None:
