@@ -41,10 +41,19 @@ async def serve(settings: Settings) -> None:
         settings.server.port,
         settings.data_path,
     )
+    watchers = [_close_streams_on_exit(servers, admin)] if admin is not None else []
     try:
-        await asyncio.gather(*(server.serve() for server in servers))
+        await asyncio.gather(*(server.serve() for server in servers), *watchers)
     finally:
         await runtime.close()
+
+
+async def _close_streams_on_exit(servers: list[uvicorn.Server], admin: object) -> None:
+    """End the admin API's live event streams at shutdown, so that uvicorn does
+    not wait its graceful timeout for clients that never leave."""
+    while not any(server.should_exit for server in servers):
+        await asyncio.sleep(0.2)
+    admin.state.events.close_all()  # type: ignore[attr-defined]
 
 
 def _server(app: object, host: str, port: int) -> uvicorn.Server:

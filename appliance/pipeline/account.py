@@ -133,7 +133,8 @@ class AccountStep:
                 ex.outcome.status,
             )
             return
-        record = record_fields(ex, self._store_prompts)
+        store = ex.workspace.settings.get("store_prompts", self._store_prompts)
+        record = record_fields(ex, bool(store))
         self._writer.add(record, ex.counted_period)
         log.info(
             "request %s key=%s workspace=%s model=%s status=%s cache=%s tokens=%s/%s "

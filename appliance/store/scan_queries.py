@@ -32,6 +32,9 @@ UPSTREAM_FAILED = (
     " OR ({t}error_type = 'upstream_error'"
     " AND ({t}status >= 500 OR {t}status = 429)) THEN 1 ELSE 0 END)"
 )
+# In `(+u.workspace_id, ...) IN (candidates)` the unary plus keeps SQLite from
+# looking records up workspace by workspace (which runs the candidate query
+# twice): the period is read once, in time order, and matched against them.
 ROW = (
     "{t}request_id, {t}created_at, {t}workspace_id, {t}key_id, {t}feature_tag,"
     " {t}team_tag, {t}user_tag, COALESCE({t}sent_model, {t}original_model, ''),"
@@ -127,8 +130,8 @@ def growing(
             HAVING COUNT(*) >= :min_turns AND AVG(grew) >= :share
         )
         SELECT {ROW.format(t="u.")} FROM {TABLE} u
-        JOIN runs r ON r.workspace_id = u.workspace_id AND r.part = {upart}
         WHERE {IN_PERIOD.format(t="u.")} AND u.prompt_tokens > 0
+            AND (+u.workspace_id, {upart}) IN (SELECT workspace_id, part FROM runs)
         ORDER BY u.workspace_id, {upart}, u.created_at, u.id
     """
     binds = {**period.binds(), "min_turns": min_turns, "share": share}
@@ -154,10 +157,9 @@ def loops(
                 1)
         )
         SELECT {ROW.format(t="u.")} FROM {TABLE} u
-        JOIN hot h ON h.workspace_id = u.workspace_id
-            AND h.loop_key = {key.format(t="u.")}
-            AND h.minute = substr(u.created_at, 1, 16)
         WHERE {IN_PERIOD.format(t="u.")}
+            AND (+u.workspace_id, {key.format(t="u.")}, substr(u.created_at, 1, 16))
+                IN (SELECT workspace_id, loop_key, minute FROM hot)
         ORDER BY u.workspace_id, {key.format(t="u.")}, u.created_at, u.id
     """
     binds = {**period.binds(), "per_minute": per_minute, "spread": spread}
@@ -174,9 +176,8 @@ def repeats(engine: Engine, period: Period) -> Iterator[UsageRow]:
             GROUP BY workspace_id, request_hash HAVING COUNT(*) >= 2
         )
         SELECT {ROW.format(t="u.")} FROM {TABLE} u
-        JOIN twice d ON d.workspace_id = u.workspace_id
-            AND d.request_hash = u.request_hash
         WHERE {IN_PERIOD.format(t="u.")}
+            AND (+u.workspace_id, u.request_hash) IN (SELECT * FROM twice)
         ORDER BY u.workspace_id, u.request_hash, u.created_at, u.id
     """
     yield from _rows(engine, sql, period.binds())
@@ -198,10 +199,9 @@ def upstream_failures(
                 AND AVG({UPSTREAM_FAILED.format(t="")}) >= :share
         )
         SELECT {ROW.format(t="u.")} FROM {TABLE} u
-        JOIN bursts b ON b.workspace_id = u.workspace_id
-            AND b.model = {model.format(t="u.")}
-            AND b.minute = substr(u.created_at, 1, 16)
         WHERE {IN_PERIOD.format(t="u.")} AND {UPSTREAM_FAILED.format(t="u.")} = 1
+            AND (+u.workspace_id, {model.format(t="u.")}, substr(u.created_at, 1, 16))
+                IN (SELECT * FROM bursts)
         ORDER BY u.workspace_id, {model.format(t="u.")}, u.created_at, u.id
     """
     binds = {**period.binds(), "per_minute": per_minute, "share": share}
