@@ -9,21 +9,27 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 
 from litestar import Litestar, Request, Response
 from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException
 
+from appliance.compression.options import CompressionOptions
+from appliance.compression.summary_cache import LRUSummaryCache
 from appliance.errors import OpteraError
 from appliance.pipeline.account import AccountStep
 from appliance.pipeline.auth import AuthStep
 from appliance.pipeline.cache import CacheStep
 from appliance.pipeline.chain import Step, chain
+from appliance.pipeline.compress import CompressStep
 from appliance.pipeline.context import Next
 from appliance.pipeline.forward import ForwardStep
 from appliance.pipeline.quota import QuotaStep
 from appliance.pipeline.validate import ValidateStep
+from appliance.providers.chat_call import ChatCaller
 from appliance.providers.openai import OpenAIFormat
+from appliance.providers.usage import Usage
 from appliance.proxy.headers import EXPOSED
 from appliance.proxy.routes import healthz, proxy, readyz
 from appliance.runtime import Runtime
@@ -41,8 +47,29 @@ def build_pipeline(runtime: Runtime) -> Next:
         ValidateStep(settings.server.max_body_bytes),
         QuotaStep(runtime.quota, runtime.burst),
         CacheStep(runtime.caches, runtime.pricer),
+        compress_step(runtime),
     ]
     return chain(steps, ForwardStep(runtime.client, settings.upstream))
+
+
+def compress_step(runtime: Runtime) -> CompressStep:
+    """The compression step, with the summarizer calling upstream as the caller."""
+    settings = runtime.settings
+    caller = ChatCaller(
+        runtime.client, settings.upstream, settings.compression.summarize_timeout_s
+    )
+
+    def price(model: str, input_tokens: int, output_tokens: int) -> Decimal:
+        provider = "anthropic" if model.startswith("claude") else "openai"
+        return runtime.pricer.cost(provider, model, Usage(input_tokens, output_tokens))
+
+    return CompressStep(
+        runtime.tokens,
+        price,
+        CompressionOptions.from_mapping(settings.compression.model_dump()),
+        summarize_call_for=lambda ex: caller.bound(ex.fmt, ex.headers),
+        summary_cache=LRUSummaryCache(4096),
+    )
 
 
 def create_app(

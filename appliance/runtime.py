@@ -6,6 +6,7 @@ Everything that holds a connection, a pool, a model or a counter lives on a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from appliance.providers.upstream import build_client
 from appliance.settings import Settings
 from appliance.store.db import open_engine
 from appliance.store.writer import UsageWriter
+from appliance.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class Runtime:
     quota: QuotaBook
     burst: BurstLimiter
     caches: Caches
+    tokens: TokenCounter
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -51,9 +54,11 @@ class Runtime:
             quota=QuotaBook(engine),
             burst=BurstLimiter(settings.burst),
             caches=Caches.open(settings, engine),
+            tokens=TokenCounter(),
         )
 
     async def start(self) -> None:
+        await asyncio.to_thread(self.tokens.preload)
         self.writer.start()
         self.caches.start()
 

@@ -74,6 +74,11 @@ class CompressionSettings(BaseModel):
     summarize: bool = False
     summarize_threshold_tokens: int = 6000
     summarize_keep_turns: int = 6
+    summarize_stride_turns: int = 4
+    summarize_max_tokens: int = 1024
+    summarize_timeout_s: float = 60.0
+    summary_model_openai: str = "gpt-4o-mini"
+    summary_model_anthropic: str = "claude-haiku-4-5"
     tools: bool = True
     images: bool = True
     provider_cache_breakpoints: bool = True
