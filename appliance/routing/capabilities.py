@@ -26,6 +26,7 @@ class ModelCapabilities:
     context_window: int
     max_output: int
     vision: bool = False
+    cheaper_for_images: bool = True
     tools: bool = True
     structured_outputs: bool = False
     json_mode: bool = False

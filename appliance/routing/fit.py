@@ -33,7 +33,11 @@ def refusal(
 
 
 def _vision(needs: Needs, target: ModelCapabilities) -> str | None:
-    return "vision" if needs.images and not target.vision else None
+    if needs.images and not target.vision:
+        return "vision"
+    if needs.images and not target.cheaper_for_images:
+        return "images cost more on the cheaper model"
+    return None
 
 
 def _parts(needs: Needs, target: ModelCapabilities) -> str | None:

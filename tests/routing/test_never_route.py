@@ -98,8 +98,17 @@ def test_images_stay_when_the_cheaper_model_has_no_vision(router: Router):
 
 def test_images_route_when_the_cheaper_model_has_vision(router: Router):
     content = [{"type": "text", "text": "What is in this picture?"}, IMAGE]
+    body = {"model": "gpt-4.1", "messages": [{"role": "user", "content": content}]}
+    assert routed_to(router, body) == "gpt-4.1-mini"
+
+
+def test_images_stay_where_the_cheaper_model_bills_them_higher(router: Router):
+    content = [{"type": "text", "text": "What is in this picture?"}, IMAGE]
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": content}]}
-    assert routed_to(router, body) == "gpt-4o-mini"
+    assert routed_to(router, body) is None
+    assert (
+        routed_to(router, chat("gpt-4o", "What is in this picture?")) == "gpt-4o-mini"
+    )
 
 
 @pytest.mark.parametrize(
