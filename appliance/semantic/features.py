@@ -37,8 +37,15 @@ PLAIN_AMOUNT = re.compile(
     r"^[$€£¥₹]?[-+]?[\d,]+(?:\.\d+)?(?:°?[a-zA-Z%]{0,5})?$|^\d{1,2}(?::\d{2})+$"
 )
 ORDINAL_SUFFIX = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
-SUFFIXES = re.compile(r"(?:ies|sses|ches|shes|xes|ing|ed|ly|(?<!s)s)$")
-SUFFIX_REPLACEMENTS = {"ies": "y", "sses": "ss", "ches": "ch", "shes": "sh", "xes": "x"}
+SUFFIXES = re.compile(r"(?:ies|ied|sses|ches|shes|xes|ing|ed|ly|(?<!s)s)$")
+SUFFIX_REPLACEMENTS = {
+    "ies": "y",
+    "ied": "y",
+    "sses": "ss",
+    "ches": "ch",
+    "shes": "sh",
+    "xes": "x",
+}
 SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "dozen": 12.0}
 
 
@@ -283,4 +290,4 @@ def stem(word: str) -> str:
         if suffix is None or suffix.start() < 3:
             break
         word = word[: suffix.start()] + SUFFIX_REPLACEMENTS.get(suffix.group(), "")
-    return lx.SYNONYMS.get(word, word.removesuffix("e") if len(word) > 4 else word)
+    return lx.SYNONYMS.get(word, word.removesuffix("e") if len(word) > 3 else word)

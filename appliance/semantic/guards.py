@@ -72,6 +72,12 @@ def exact_rule(name: str) -> Callable[[Features, Features], str | None]:
     return rule
 
 
+def entities_rule(q: Features, c: Features) -> str | None:
+    if sorted(q.entities) != sorted(c.entities):
+        return "entities differ"
+    return None
+
+
 def polarity_rule(q: Features, c: Features) -> str | None:
     if q.negations != c.negations:
         return "negation differs"
@@ -139,7 +145,7 @@ RULES: tuple[Callable[[Features, Features], str | None], ...] = (
     exact_rule("quantities"),
     exact_rule("units"),
     exact_rule("dates"),
-    exact_rule("entities"),
+    entities_rule,
     polarity_rule,
     question_rule,
     word_order_rule,

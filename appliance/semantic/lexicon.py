@@ -42,11 +42,11 @@ UNITS = {
     "ms": "ms millisecond milliseconds",
     "second": "s sec secs second seconds",
     "minute": "min mins minute minutes",
-    "hour": "h hr hrs hour hours",
-    "day": "day days",
-    "week": "week weeks",
-    "month": "month months",
-    "year": "year years yr yrs",
+    "hour": "h hr hrs hour hours hourly",
+    "day": "day days daily",
+    "week": "week weeks weekly",
+    "month": "month months monthly",
+    "year": "year years yr yrs yearly annual annually",
     "decade": "decade decades",
     "century": "century centuries",
     "byte": "byte bytes",
@@ -249,7 +249,7 @@ LIGHT_VERBS = words(
     used using want wants need needs try tries help helps tell show explain
     describe summarize translate write go come comes came
     work works happen happens happened some main mainly major good best way
-    ways check turn switch
+    ways check turn switch going
     thing things one ones can able possible proper right correct"""
 )
 FUNCTION_WORDS = STOPWORDS | LIGHT_VERBS | NEGATIONS
