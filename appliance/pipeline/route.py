@@ -47,8 +47,8 @@ class RouteStep:
         reply = await call_next(ex)
         if not _retriable(reply):
             return reply
-        log.info(
-            "request %s: %s refused it (%s), retrying %s",
+        log.warning(
+            "request %s: routed model %s answered %s; retrying on %s",
             ex.request_id,
             target,
             reply.status,
