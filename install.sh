@@ -103,6 +103,11 @@ python_ok() {
 
 find_python() {
     local candidate candidates=(python3 python3.13 python3.12 python3.11)
+    if ((USE_SYSTEMD)); then
+        # The service user must reach the interpreter: an interpreter under
+        # root's home (pyenv, for one) would not start.
+        candidates=(/usr/bin/python3 /usr/bin/python3.1[1-9] "${candidates[@]}")
+    fi
     [[ -n ${PYTHON:-} ]] && candidates=("$PYTHON")
     for candidate in "${candidates[@]}"; do
         if command -v "$candidate" >/dev/null && python_ok "$candidate"; then
@@ -130,18 +135,27 @@ make_dirs() {
     chmod 0750 "$DATA_DIR"
 }
 
+venv_usable() {
+    [[ -x $VENV_PY ]] && python_ok "$VENV_PY" || return 1
+    if ((USE_SYSTEMD)); then
+        runuser -u "$SERVICE_USER" -- "$VENV_PY" -c '' 2>/dev/null || return 1
+    fi
+}
+
 make_venv() {
-    if [[ -x $VENV_PY ]] && python_ok "$VENV_PY"; then
+    if venv_usable; then
         say "Reusing the virtual environment in $VENV"
         return
     fi
     if [[ -e $VENV ]]; then
-        say "Replacing the broken virtual environment in $VENV"
+        say "Replacing the virtual environment in $VENV: it does not run"
         remove_venv
     fi
     say "Creating a virtual environment in $VENV ($("$PYTHON" --version))"
     "$PYTHON" -m venv "$VENV" ||
         die "python -m venv failed; on Debian or Ubuntu: apt-get install python3-venv"
+    venv_usable || die "user $SERVICE_USER cannot run $PYTHON (under a home" \
+        "directory?); pass PYTHON=/usr/bin/python3 or another system interpreter"
 }
 
 install_package() {
@@ -254,16 +268,15 @@ install_wrappers() {
 }
 
 write_wrapper() {
-    local run_as=""
+    printf '#!/bin/sh\n%s\n' "$MARKER"
     if ((USE_SYSTEMD)); then
-        # Root would leave files in the data directory the service cannot
-        # write; run as the service user instead.
-        run_as="[ \"\$(id -u)\" -eq 0 ] && exec runuser -u $SERVICE_USER -- \"\$0\" \"\$@\""
+        # Root would leave files in the data directory that the service
+        # cannot write: commands run as the service user instead.
+        cat <<EOF
+[ "\$(id -u)" -eq 0 ] && exec runuser -u $SERVICE_USER -- "\$0" "\$@"
+EOF
     fi
     cat <<EOF
-#!/bin/sh
-$MARKER${run_as:+
-$run_as}
 export OPTERA_CONFIG="\${OPTERA_CONFIG:-$CONF_FILE}"
 export TIKTOKEN_CACHE_DIR="\${TIKTOKEN_CACHE_DIR:-$DATA_DIR/tiktoken}"
 export HF_HUB_OFFLINE="\${HF_HUB_OFFLINE:-1}"
@@ -280,8 +293,8 @@ make_admin_token() {
     token=$(admin_token_path)
     if [[ ! -s $token ]]; then
         say "Writing a new admin token to $token"
-        local write='import secrets, sys; open(sys.argv[1], "x").write(secrets.token_urlsafe(32))'
-        (umask 077 && mkdir -p "$(dirname "$token")" && "$VENV_PY" -c "$write" "$token")
+        (umask 077 && mkdir -p "$(dirname "$token")" &&
+            "$VENV_PY" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$token")
     fi
     chmod 0600 "$token"
     if ((USE_SYSTEMD)); then
@@ -515,7 +528,7 @@ do_uninstall() {
         say "Purging the data in $DATA_DIR"
         [[ $DATA_DIR != / ]] && rm -rf "$DATA_DIR"
         if ((USE_SYSTEMD)) && id -u "$SERVICE_USER" >/dev/null 2>&1; then
-            userdel "$SERVICE_USER"
+            userdel "$SERVICE_USER" || warn "could not remove the user $SERVICE_USER"
         fi
     else
         say "Kept the data in $DATA_DIR (remove it with --uninstall --purge)"
