@@ -138,11 +138,14 @@ class OpteraApp(App[None]):
     def report(self, error: ApiError) -> None:
         """Show an API failure where it belongs: the banner or a notification."""
         retry = f"retrying every {self.retry_seconds:g} s"
-        if isinstance(error, Unauthorized):
+        if isinstance(error, Unauthorized) and error.status:
             message = (
-                f"Admin token refused: {error.message}. Check --token-file; {retry}."
+                f"Admin token refused: {error.message} Check --token-file; {retry}."
             )
             self.link = Link(REFUSED, message)
+        elif isinstance(error, Unauthorized):
+            hint = "pass --token-file or set OPTERA_ADMIN_TOKEN_FILE"
+            self.link = Link(REFUSED, f"{error.message}; {hint}; {retry}.")
         elif isinstance(error, Unreachable):
             self.link = Link(OFFLINE, f"{error.message}; {retry}.")
         else:

@@ -7,6 +7,9 @@ from textual.widgets import DataTable
 
 from tests.tui.conftest import SIZE, screen_text, wait_for
 from tests.tui.fake_admin import TOKEN
+from tui.app import OpteraApp
+from tui.client import AdminClient
+from tui.options import TokenFile
 
 
 async def test_unreachable_api_is_shown_inline_and_reconnects_by_itself(make_app, fake):
@@ -62,3 +65,19 @@ async def test_closed_event_stream_is_opened_again(make_app, fake):
         fake.push(request_id="after-reconnect")
         await wait_for(pilot, lambda: app.live.total == 1)
         assert app.link.online
+
+
+async def test_unreadable_token_file_is_named_in_the_message(fake, tmp_path):
+    token_file = tmp_path / "admin.token"
+    client = AdminClient(
+        "http://admin.test:8081", TokenFile(token_file), fake.transport()
+    )
+    app = OpteraApp(client, retry_seconds=0.1, refresh_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(
+            pilot, lambda: "Cannot read the admin token file" in screen_text(app)
+        )
+        assert "OPTERA_ADMIN_TOKEN_FILE" in screen_text(app)
+        assert fake.calls == []
+        token_file.write_text(TOKEN + "\n", encoding="utf-8")
+        await wait_for(pilot, lambda: app.link.online)

@@ -20,7 +20,7 @@ from appliance.store.keys import KEY_PREFIX
 from tests.fakes.servers import ThreadServer
 from tests.tui.conftest import SIZE, screen_text, wait_for
 from tui.app import OpteraApp
-from tui.client import AdminClient
+from tui.client import AdminClient, Unauthorized
 from tui.options import TokenFile
 from tui.screens.new_key import NewKeyDialog
 
@@ -102,3 +102,8 @@ async def test_workspace_made_in_the_tui_serves_a_request_seen_live(stack):
         await wait_for(
             pilot, lambda: app.screen.query_one("#requests-today").value == "1"
         )
+
+    wrong = AdminClient(admin.url, lambda: "not-the-token")
+    with pytest.raises(Unauthorized, match=r"Invalid admin token"):
+        await wrong.workspaces()
+    await wrong.aclose()

@@ -101,6 +101,8 @@ class OverviewScreen(MainScreen):
         self.reload()
 
     def _tick(self) -> None:
+        if not self.is_current:
+            return
         self._show_rate()
         if self.stale:
             self.stale = False

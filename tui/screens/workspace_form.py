@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import get_args
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,9 +10,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from appliance.admin.schemas import Plan
-
-PLANS: tuple[str, ...] = get_args(Plan)
+# The admin API's schema names the same plans (appliance.admin.schemas.Plan);
+# importing it would pull the database layer into the TUI's start-up.
+PLANS = ("starter", "growth", "enterprise", "custom")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ class Card(Vertical):
         yield Static("—", classes="card-value")
 
     def show(self, value: str) -> None:
-        self.query_one(".card-value", Static).update(value)
+        if value != self.value:
+            self.query_one(".card-value", Static).update(value)
 
     @property
     def value(self) -> str:
