@@ -36,6 +36,7 @@ ABBREVIATION = re.compile(r"^(?:[A-Za-z]\.)+$")
 PLAIN_AMOUNT = re.compile(
     r"^[$€£¥₹]?[-+]?[\d,]+(?:\.\d+)?(?:°?[a-zA-Z%]{0,5})?$|^\d{1,2}(?::\d{2})+$"
 )
+PAYLOAD = re.compile(r"^[^:\n]{1,120}?(?::[ \t]+|\n)(?P<payload>\S.*)$", re.S)
 ORDINAL_SUFFIX = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 SUFFIXES = re.compile(r"(?:ies|ied|sses|ches|shes|xes|ing|ed|ly|(?<!s)s)$")
 SUFFIX_REPLACEMENTS = {
@@ -64,6 +65,7 @@ class Features:
     length: int = 0
     language: str = "unknown"
     code: tuple[str, ...] = ()
+    payload: str | None = None
     quoted: tuple[str, ...] = ()
     specials: tuple[str, ...] = ()
     numbers: list[str] = field(default_factory=list)
@@ -85,6 +87,8 @@ def features(text: str) -> Features:
         " ".join(m.group().strip("`").split()) for m in FENCED.finditer(text)
     )
     prose = FENCED.sub(" ", text)
+    payload = PAYLOAD.match(prose.strip())
+    found.payload = " ".join(payload.group("payload").split()) if payload else None
     found.quoted = tuple(
         next(g for g in m.groups() if g) for m in QUOTED.finditer(prose)
     )

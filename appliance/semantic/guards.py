@@ -72,6 +72,13 @@ def exact_rule(name: str) -> Callable[[Features, Features], str | None]:
     return rule
 
 
+def payload_rule(q: Features, c: Features) -> str | None:
+    """Text handed over to be worked on ("Fix the grammar: ...") must match."""
+    if q.payload is not None and c.payload is not None and q.payload != c.payload:
+        return "text to work on differs"
+    return None
+
+
 def entities_rule(q: Features, c: Features) -> str | None:
     if sorted(q.entities) != sorted(c.entities):
         return "entities differ"
@@ -139,6 +146,7 @@ RULES: tuple[Callable[[Features, Features], str | None], ...] = (
     length_rule,
     language_rule,
     exact_rule("code"),
+    payload_rule,
     exact_rule("quoted"),
     exact_rule("specials"),
     exact_rule("numbers"),

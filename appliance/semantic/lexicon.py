@@ -181,6 +181,9 @@ OPPOSITES: tuple[tuple[str, str, str], ...] = (
     ("outcome", "win won gain profit success", "lose lost loss failure"),
     ("sync", "sync synchronous blocking", "async asynchronous nonblocking"),
     ("stance", "for pro", "against anti"),
+    ("owner", "my our mine ours", "your yours"),
+    ("owner_other", "my our mine ours", "his her hers their theirs"),
+    ("addressee_other", "your yours", "his her hers their theirs"),
 )  # fmt: skip
 
 

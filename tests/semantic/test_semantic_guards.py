@@ -172,7 +172,7 @@ def test_inflections_and_common_synonyms_are_not_a_swapped_word():
     assert check("What is the largest ocean?", "Which is the biggest ocean?").ok
 
 
-def test_a_guard_check_stays_in_the_sub_millisecond_range():
+def test_a_guard_check_stays_within_two_milliseconds_on_a_loaded_machine():
     query = "How do I convert 10 miles to kilometers in Python using numpy?"
     candidate = "What's the way to convert 10 miles into km with numpy in Python?"
     runs = 200
@@ -188,3 +188,19 @@ def test_semantic_hit_refused_for_prompts_longer_than_the_model_reads_well():
     reason = refused(preamble + "Is it correct?", preamble + "Is it correct at all?")
 
     assert reason == "too long for a semantic match"
+
+
+def test_semantic_hit_refused_when_the_text_to_work_on_differs():
+    reason = refused(
+        "Fix the grammar: I has a apple", "Fix the grammar: I have an apple"
+    )
+
+    assert reason == "text to work on differs"
+    assert refused("Is this polite?\nSend it now.", "Is this polite?\nPlease send it.")
+
+
+def test_semantic_hit_refused_when_whose_thing_it_is_differs():
+    assert refused(
+        "What's a good gift for my wife?", "What's a good gift for your wife?"
+    )
+    assert refused("How do I tell my boss?", "How do I tell their boss?")
