@@ -79,7 +79,7 @@ class CacheStep:
         if policy is None:
             ex.outcome.cache = "bypass"
             return await call_next(ex)
-        if not policy.exact_lookup:
+        if not (policy.exact_lookup or policy.semantic_lookup):
             ex.outcome.cache = "bypass"
         if embed:
             return await self._embed(ex, call_next, policy)
@@ -203,32 +203,41 @@ class CacheStep:
         if not chosen.missing:
             mark_hit(ex, Usage(input_tokens=chosen.saved_tokens), "exact")
             return Reply(status=200, body=_encode(embeddings.cached_response(chosen)))
-        original = ex.body
         if chosen.cached:
             ex.update_body(input=embeddings.upstream_input(chosen))
         reply = await call_next(ex)
         merged = self._merge(chosen, reply)
         if merged is None and chosen.cached:
             log.warning("embeddings answer did not fit the inputs sent; resending all")
-            assert original is not None
-            ex.replace_body({**original})
+            ex.update_body(input=chosen.items[0] if chosen.single else chosen.items)
             return await call_next(ex)
         if merged is None:
             return reply
         answer, fresh = merged
         if policy.store:
-            assert ex.workspace is not None
-            for position, item in fresh.items():
-                body = embeddings.stored_body(item.embedding, item.model)
-                usage = Usage(input_tokens=item.tokens)
-                key = chosen.keys[position]
-                self._store.put(self._entry(ex.workspace.id, key, body, policy, usage))
+            self._store_embeddings(ex, chosen, fresh, policy)
         if not chosen.cached:
             return reply
         self._price_partial(ex, chosen)
         return Reply(
             status=200, headers=reply.headers, body=_encode(answer), media_type=JSON
         )
+
+    def _store_embeddings(
+        self,
+        ex: Exchange,
+        chosen: EmbeddingPlan,
+        fresh: dict[int, embeddings.Cached],
+        policy: Policy,
+    ) -> None:
+        assert ex.workspace is not None
+        for position, item in fresh.items():
+            body = embeddings.stored_body(item.embedding, item.model)
+            usage = Usage(input_tokens=item.tokens)
+            entry = self._entry(
+                ex.workspace.id, chosen.keys[position], body, policy, usage
+            )
+            self._store.put(entry)
 
     def _merge(
         self, chosen: EmbeddingPlan, reply: Reply

@@ -102,3 +102,27 @@ def test_failed_embeddings_request_stores_nothing(quiet_appliance):
     _, headers = embed(app, key, ["x"])
     assert headers["x-cache-hit"] == "false"
     assert len(app.upstream.seen) == 2
+
+
+def test_answer_that_does_not_fit_the_inputs_sent_is_asked_for_again_whole(
+    quiet_appliance,
+):
+    app = quiet_appliance
+    _, key = app.workspace()
+    embed(app, key, ["kept"])
+    wrong = {
+        "object": "list",
+        "data": [],
+        "model": MODEL,
+        "usage": {"prompt_tokens": 0},
+    }
+    app.upstream.reply(body=wrong)
+    answer, _ = embed(app, key, ["kept", "new one"])
+    assert [s.body["input"] for s in app.upstream.seen[1:]] == [
+        ["new one"],
+        ["kept", "new one"],
+    ]
+    assert [code_of(d.embedding) for d in answer.data] == [
+        code_of(embedding_of(0, "kept")),
+        code_of(embedding_of(1, "new one")),
+    ]
