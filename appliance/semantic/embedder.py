@@ -117,6 +117,7 @@ class Embedder:
         self._run_lock = threading.Lock()
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="embedder")
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[_Pending] = []
         self._timer: asyncio.TimerHandle | None = None
         self._busy = False
@@ -158,6 +159,8 @@ class Embedder:
     async def embed(self, text: str) -> np.ndarray:
         """Embed one text off the loop, merged with other callers waiting now."""
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._adopt(loop)
         pending = _Pending(text, loop.create_future())
         self._pending.append(pending)
         if len(self._pending) >= self._batching.max_items:
@@ -167,6 +170,14 @@ class Embedder:
                 self._batching.max_wait_s, self._dispatch, loop
             )
         return await pending.future
+
+    def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Requests queued on an earlier event loop (a test's, or one that was
+        # shut down mid-batch) can never be answered there; start afresh.
+        self._loop = loop
+        self._pending = []
+        self._timer = None
+        self._busy = False
 
     def _dispatch(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._timer is not None:

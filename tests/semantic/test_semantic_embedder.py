@@ -72,3 +72,16 @@ async def test_embed_does_not_block_the_event_loop(embedder):
     running.cancel()
 
     assert ticks > 5
+
+
+def test_embed_recovers_when_an_earlier_event_loop_closed_mid_batch(embedder):
+    abandoned = asyncio.new_event_loop()
+    task = abandoned.create_task(embedder.embed("left behind " * 40))
+    abandoned.run_until_complete(asyncio.sleep(0.005))
+    task.cancel()
+    abandoned.run_until_complete(asyncio.gather(task, return_exceptions=True))
+    abandoned.close()
+
+    vector = asyncio.run(asyncio.wait_for(embedder.embed("served later"), 10))
+
+    assert vector.shape == (384,)
