@@ -26,6 +26,7 @@ from appliance.pipeline.compress import CompressStep
 from appliance.pipeline.context import Next
 from appliance.pipeline.forward import ForwardStep
 from appliance.pipeline.quota import QuotaStep
+from appliance.pipeline.route import RouteStep
 from appliance.pipeline.validate import ValidateStep
 from appliance.providers.chat_call import ChatCaller
 from appliance.providers.openai import OpenAIFormat
@@ -49,6 +50,8 @@ def build_pipeline(runtime: Runtime) -> Next:
         CacheStep(runtime.caches, runtime.pricer),
         compress_step(runtime),
     ]
+    if runtime.embedder is not None:
+        steps.append(RouteStep(runtime.routers, runtime.embedder, settings.routing))
     return chain(steps, ForwardStep(runtime.client, settings.upstream))
 
 

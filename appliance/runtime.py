@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
 from appliance.cache.caches import Caches
+from appliance.jobs.scheduler import start_scheduler
 from appliance.pipeline.auth import KeyCache
 from appliance.pipeline.quota import BurstLimiter, QuotaBook
 from appliance.pricing.prices import Pricer
 from appliance.providers.upstream import build_client
+from appliance.routing.loader import RouterSlot
+from appliance.semantic.embedder import Embedder
 from appliance.settings import Settings
 from appliance.store.db import open_engine
 from appliance.store.writer import UsageWriter
@@ -39,11 +43,18 @@ class Runtime:
     burst: BurstLimiter
     caches: Caches
     tokens: TokenCounter
+    embedder: Embedder | None
+    routers: RouterSlot
     extras: dict[str, Any] = field(default_factory=dict)
+    _scheduler: AsyncIOScheduler | None = None
+    _router_task: asyncio.Task[None] | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         engine = open_engine(settings.data_path)
+        embedder = None
+        if settings.semantic.enabled or settings.routing.enabled:
+            embedder = Embedder(settings.semantic, settings.data_path)
         return cls(
             settings=settings,
             engine=engine,
@@ -53,18 +64,38 @@ class Runtime:
             keys=KeyCache(engine, settings.plans),
             quota=QuotaBook(engine),
             burst=BurstLimiter(settings.burst),
-            caches=Caches.open(settings, engine),
+            caches=Caches.open(settings, engine, embedder),
             tokens=TokenCounter(),
+            embedder=embedder,
+            routers=RouterSlot(),
         )
 
     async def start(self) -> None:
         await asyncio.to_thread(self.tokens.preload)
         self.writer.start()
+        self._scheduler = start_scheduler(self)
+        if self.settings.routing.enabled and self.embedder is not None:
+            routing = self.settings.routing
+            self._router_task = asyncio.create_task(
+                self.routers.load(
+                    routing.models_file,
+                    routing.examples_file,
+                    self.embedder,
+                    self.tokens,
+                ),
+                name="router-load",
+            )
         self.caches.start()
 
     async def close(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        if self._router_task is not None:
+            await asyncio.gather(self._router_task, return_exceptions=True)
         await self.writer.stop()
         await self.caches.close()
         await self.client.aclose()
+        if self.embedder is not None:
+            self.embedder.close()
         self.engine.dispose()
         log.info("runtime closed; %d usage records written", self.writer.written)

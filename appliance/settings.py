@@ -86,8 +86,10 @@ class CompressionSettings(BaseModel):
 
 class RoutingSettings(BaseModel):
     enabled: bool = True
-    threshold: float = 0.5
+    threshold: float = 0.8
     overrides: dict[str, str] = Field(default_factory=dict)
+    models_file: str | None = None
+    examples_file: str | None = None
 
 
 class PrivacySettings(BaseModel):
@@ -119,7 +121,7 @@ class OversizedLeakSettings(BaseModel):
     median_hours: int = 24
     min_samples: int = 20
     min_requests: int = 3
-    models_file: str = "config/models.toml"
+    models_file: str | None = None
 
 
 class RetryLeakSettings(BaseModel):

@@ -63,6 +63,8 @@ def appliance_settings(data_dir: Path, upstream_url: str, **sections: dict) -> S
     raw["server"]["data_dir"] = str(data_dir)
     raw["upstream"]["openai_base_url"] = upstream_url + "/v1"
     raw["upstream"]["anthropic_base_url"] = upstream_url + "/v1"
+    # Routing picks its model by content; tests of other features keep the asked one.
+    raw["routing"]["enabled"] = False
     for section, values in sections.items():
         raw.setdefault(section, {}).update(values)
     return Settings.model_validate(raw)

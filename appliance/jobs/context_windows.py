@@ -1,7 +1,7 @@
 """Context windows per model, for telling when a prompt fills most of one.
 
 Read from the `[models.<provider>."<model>"] context_window` entries of the
-model table (config/models.toml). When that file is missing, a small
+model table (appliance/routing/data/models.toml). When that file is missing, a small
 built-in table of common models stands in; a model in neither is only
 compared with its feature's median prompt, never with a context window.
 """

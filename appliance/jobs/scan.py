@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from appliance.jobs import cost_spike, oversized, retries, runaway
 from appliance.jobs.context_windows import ContextWindows
 from appliance.jobs.sighting import minute_of
+from appliance.routing.files import models_file
 from appliance.settings import LeakSettings
 from appliance.store import findings
 from appliance.store.findings import Outcome, Sighting
@@ -60,7 +60,7 @@ def run_scan(
 
 def detect(engine: Engine, settings: LeakSettings, period: Period) -> list[Sighting]:
     """Every detector's sightings over `period`."""
-    windows = ContextWindows.load(Path(settings.oversized_context.models_file))
+    windows = ContextWindows.load(models_file(settings.oversized_context.models_file))
     loop_per_minute = settings.runaway_prompt.loop_per_minute
     return [
         *runaway.detect(engine, period, settings.runaway_prompt),

@@ -17,6 +17,7 @@ import numpy as np
 
 from appliance.pipeline.context import Exchange, Next, Reply
 from appliance.routing.policy import Policy, RoutingConfig, policy_for
+from appliance.routing.loader import RouterSlot
 from appliance.routing.router import Candidate, Router
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,18 @@ class AsyncEmbedder(Protocol):
 
 
 class RouteStep:
+    """Routes once the router in `slot` is ready; requests before that pass as asked."""
+
     def __init__(
-        self, router: Router, embedder: AsyncEmbedder, config: RoutingConfig
+        self, slot: RouterSlot | Router, embedder: AsyncEmbedder, config: RoutingConfig
     ) -> None:
-        self._router = router
+        self._slot = slot
         self._embedder = embedder
         self._config = config
+
+    @property
+    def _router(self) -> Router | None:
+        return self._slot.router if isinstance(self._slot, RouterSlot) else self._slot
 
     async def __call__(self, ex: Exchange, call_next: Next) -> Reply:
         target = await self._decide(ex)
@@ -69,11 +76,14 @@ class RouteStep:
             return None
         if ex.control("route") == "off":
             return None
-        candidate = self._router.candidate(ex.fmt.name, ex.body, policy.overrides)
+        router = self._router
+        if router is None:
+            return None
+        candidate = router.candidate(ex.fmt.name, ex.body, policy.overrides)
         if candidate is None:
             return None
         vector = await self._embedder.embed(candidate.text)
-        verdict = self._router.verdict(candidate, vector)
+        verdict = router.verdict(candidate, vector)
         if verdict.easiness < policy.threshold:
             return None
         return self._record(ex, candidate, verdict.easiness)

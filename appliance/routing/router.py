@@ -101,7 +101,7 @@ class Router:
 
 
 def load_route_table(models_file: Path) -> RouteTable:
-    """The capability table and default routes of config/models.toml."""
+    """The capability table and default routes of appliance/routing/data/models.toml."""
     with models_file.open("rb") as handle:
         data = tomllib.load(handle)
     catalog = Catalog.from_mapping(data.get("models", {}))

@@ -20,8 +20,8 @@ from appliance.store.views import WorkspaceView
 from appliance.tokens import TokenCounter
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = ROOT / "config" / "models.toml"
-EXAMPLES = ROOT / "config" / "routing_examples.jsonl"
+MODELS = ROOT / "appliance" / "routing" / "data" / "models.toml"
+EXAMPLES = ROOT / "appliance" / "routing" / "data" / "routing_examples.jsonl"
 PROMPTS = ROOT / "tests" / "data" / "routing_prompts.jsonl"
 EASY = "What's 18% of 350?"
 HARD = (
