@@ -8,10 +8,10 @@ one conversation sent many times within a minute at a near-constant size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import groupby
+from itertools import groupby, pairwise
 
 from sqlalchemy.engine import Engine
 
@@ -35,11 +35,26 @@ class _Growth:
     last: int = 0
 
 
+@dataclass
+class _Run:
+    """A subject's prompt sizes so far, in time order."""
+
+    first: int
+    last: int
+    turns: int = 1
+    grew: int = 0
+
+    def add(self, prompt: int) -> None:
+        self.turns += 1
+        self.grew += prompt > self.last
+        self.last = prompt
+
+
 def detect(
     engine: Engine, period: Period, settings: RunawayLeakSettings
 ) -> list[Sighting]:
-    conversations = _growth(engine, period, settings, "conversation", set())
-    runs = _growth(engine, period, settings, "subject", set(conversations))
+    conversations = _conversations(engine, period, settings)
+    runs = _subjects(engine, period, settings, skip=set(conversations))
     sightings = [
         _growth_sighting(g, settings, "conversation") for g in conversations.values()
     ]
@@ -47,39 +62,67 @@ def detect(
     return sightings + _loops(engine, period, settings)
 
 
-def _growth(
-    engine: Engine,
-    period: Period,
-    settings: RunawayLeakSettings,
-    by: str,
-    skip: set[tuple[str, str]],
+def grows(
+    turns: int, grew: int, first: int, last: int, rules: RunawayLeakSettings
+) -> bool:
+    """Enough turns, growing on most of them, ending `growth_factor` times larger."""
+    return (
+        turns >= rules.min_turns
+        and grew >= rules.growing_share * (turns - 1)
+        and last >= rules.growth_factor * first
+    )
+
+
+def _conversations(
+    engine: Engine, period: Period, settings: RunawayLeakSettings
 ) -> dict[tuple[str, str], _Growth]:
     found: dict[tuple[str, str], _Growth] = {}
-    rows = scan_queries.growing(
-        engine, period, by, settings.min_turns, settings.growing_share
+    rows = scan_queries.growing_conversations(
+        engine, period, settings.min_turns, settings.growth_factor
     )
-    for _, group in groupby(rows, key=_run_key(by)):
+    for _, group in groupby(rows, key=lambda r: (r.workspace_id, r.conversation_hash)):
         turns = list(group)
-        first, last = turns[0], turns[-1]
-        if last.prompt_tokens < settings.growth_factor * first.prompt_tokens:
-            continue
-        subject = (first.workspace_id, first.subject)
-        if subject in skip:
-            continue
-        growth = found.get(subject) or found.setdefault(
-            subject,
-            _Growth(
-                SightingBuilder(first.workspace_id, PATTERN, f"growing:{first.subject}")
-            ),
-        )
-        _add_run(growth, turns)
+        grew = sum(b.prompt_tokens > a.prompt_tokens for a, b in pairwise(turns))
+        first, last = turns[0].prompt_tokens, turns[-1].prompt_tokens
+        if grows(len(turns), grew, first, last, settings):
+            _add_run(_growth_of(found, turns[0]), turns)
     return found
 
 
-def _run_key(by: str) -> Callable[[UsageRow], tuple[str, str | None]]:
-    if by == "conversation":
-        return lambda row: (row.workspace_id, row.conversation_hash)
-    return lambda row: (row.workspace_id, row.subject)
+def _subjects(
+    engine: Engine,
+    period: Period,
+    settings: RunawayLeakSettings,
+    skip: set[tuple[str, str]],
+) -> dict[tuple[str, str], _Growth]:
+    """Subjects growing across conversations: one pass in time order, one state
+    per subject, then the records of the few that grew."""
+    runs: dict[tuple[str, str], _Run] = {}
+    for workspace_id, subject, prompt in scan_queries.prompt_sizes(engine, period):
+        run = runs.get((workspace_id, subject))
+        if run is None:
+            runs[(workspace_id, subject)] = _Run(prompt, prompt)
+        else:
+            run.add(prompt)
+    grown = [
+        key
+        for key, run in runs.items()
+        if key not in skip and grows(run.turns, run.grew, run.first, run.last, settings)
+    ]
+    found: dict[tuple[str, str], _Growth] = {}
+    rows = scan_queries.subject_records(engine, period, grown)
+    for _, group in groupby(rows, key=lambda r: (r.workspace_id, r.subject)):
+        turns = list(group)
+        _add_run(_growth_of(found, turns[0]), turns)
+    return found
+
+
+def _growth_of(found: dict[tuple[str, str], _Growth], row: UsageRow) -> _Growth:
+    subject = (row.workspace_id, row.subject)
+    if subject not in found:
+        builder = SightingBuilder(row.workspace_id, PATTERN, f"growing:{row.subject}")
+        found[subject] = _Growth(builder)
+    return found[subject]
 
 
 def _add_run(growth: _Growth, turns: list[UsageRow]) -> None:

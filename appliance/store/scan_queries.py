@@ -108,33 +108,56 @@ def read_moment(value: str) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-def growing(
-    engine: Engine, period: Period, by: str, min_turns: int, share: float
+def growing_conversations(
+    engine: Engine, period: Period, min_turns: int, factor: float
 ) -> Iterator[UsageRow]:
-    """Records of the conversations (by="conversation") or subjects (by="subject")
-    whose prompt grew on at least `share` of their turns, in time order."""
-    part = "conversation_hash" if by == "conversation" else SUBJECT.format(t="")
-    upart = "u.conversation_hash" if by == "conversation" else SUBJECT.format(t="u.")
+    """Records of the conversations with at least `min_turns` priced turns whose
+    largest prompt is `factor` times their smallest, by conversation and time."""
     sql = f"""
-        WITH steps AS (
-            SELECT workspace_id, {part} AS part,
-                prompt_tokens > LAG(prompt_tokens) OVER (
-                    PARTITION BY workspace_id, {part} ORDER BY created_at, id
-                ) AS grew
-            FROM {TABLE}
+        WITH runs AS (
+            SELECT workspace_id, conversation_hash FROM {TABLE}
             WHERE {IN_PERIOD.format(t="")} AND prompt_tokens > 0
-                AND {part} IS NOT NULL
-        ),
-        runs AS (
-            SELECT workspace_id, part FROM steps GROUP BY workspace_id, part
-            HAVING COUNT(*) >= :min_turns AND AVG(grew) >= :share
+                AND conversation_hash IS NOT NULL
+            GROUP BY workspace_id, conversation_hash
+            HAVING COUNT(*) >= :min_turns
+                AND MAX(prompt_tokens) >= :factor * MIN(prompt_tokens)
         )
         SELECT {ROW.format(t="u.")} FROM {TABLE} u
         WHERE {IN_PERIOD.format(t="u.")} AND u.prompt_tokens > 0
-            AND (+u.workspace_id, {upart}) IN (SELECT workspace_id, part FROM runs)
-        ORDER BY u.workspace_id, {upart}, u.created_at, u.id
+            AND (+u.workspace_id, u.conversation_hash) IN (SELECT * FROM runs)
+        ORDER BY u.workspace_id, u.conversation_hash, u.created_at, u.id
     """
-    binds = {**period.binds(), "min_turns": min_turns, "share": share}
+    binds = {**period.binds(), "min_turns": min_turns, "factor": factor}
+    yield from _rows(engine, sql, binds)
+
+
+def prompt_sizes(engine: Engine, period: Period) -> Iterator[Any]:
+    """(workspace, subject, prompt tokens) of every priced record, in time order."""
+    sql = f"""
+        SELECT workspace_id, {SUBJECT.format(t="")}, prompt_tokens FROM {TABLE}
+        WHERE {IN_PERIOD.format(t="")} AND prompt_tokens > 0
+        ORDER BY created_at, id
+    """
+    with engine.connect() as connection:
+        yield from connection.execute(text(sql), period.binds())
+
+
+def subject_records(
+    engine: Engine, period: Period, subjects: list[tuple[str, str]]
+) -> Iterator[UsageRow]:
+    """The priced records of a few (workspace, subject) pairs, by subject and time."""
+    if not subjects:
+        return
+    pairs = ", ".join(f"(:w{n}, :s{n})" for n in range(len(subjects)))
+    sql = f"""
+        SELECT {ROW.format(t="")} FROM {TABLE}
+        WHERE {IN_PERIOD.format(t="")} AND prompt_tokens > 0
+            AND (+workspace_id, {SUBJECT.format(t="")}) IN (VALUES {pairs})
+        ORDER BY workspace_id, {SUBJECT.format(t="")}, created_at, id
+    """
+    binds: dict[str, Any] = period.binds()
+    for n, (workspace_id, subject) in enumerate(subjects):
+        binds[f"w{n}"], binds[f"s{n}"] = workspace_id, subject
     yield from _rows(engine, sql, binds)
 
 
@@ -227,21 +250,29 @@ def large_prompts(
     subject's median prompt (over [median_since, until)) or at least
     `fill_floor_tokens`, each with that median (None: too few samples)."""
     sql = f"""
-        WITH base AS (
+        WITH candidates AS (
+            SELECT DISTINCT workspace_id, {SUBJECT.format(t="")} FROM {TABLE}
+            WHERE {IN_PERIOD.format(t="")}
+                AND completion_tokens <= :short AND prompt_tokens >= :min_prompt
+        ),
+        base AS (
             SELECT workspace_id, {SUBJECT.format(t="")} AS subject, prompt_tokens
             FROM {TABLE}
             WHERE created_at >= :median_since AND created_at < :until
                 AND workspace_id IS NOT NULL AND prompt_tokens > 0
+                AND (+workspace_id, {SUBJECT.format(t="")})
+                    IN (SELECT * FROM candidates)
         ),
         ranked AS (
             SELECT workspace_id, subject, prompt_tokens,
-                ROW_NUMBER() OVER (
-                    PARTITION BY workspace_id, subject ORDER BY prompt_tokens
-                ) AS rank,
-                COUNT(*) OVER (PARTITION BY workspace_id, subject) AS samples
+                ROW_NUMBER() OVER sizes AS rank, COUNT(*) OVER sizes AS samples
             FROM base
+            WINDOW sizes AS (
+                PARTITION BY workspace_id, subject ORDER BY prompt_tokens
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+            )
         ),
-        medians AS (
+        medians AS MATERIALIZED (
             SELECT workspace_id, subject, prompt_tokens AS median FROM ranked
             WHERE rank = (samples + 1) / 2 AND samples >= :min_samples
         )
