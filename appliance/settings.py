@@ -62,7 +62,7 @@ class CacheSettings(BaseModel):
 
 class SemanticSettings(BaseModel):
     enabled: bool = True
-    threshold: float = 0.9
+    threshold: float = 0.88
     model: str = "optera/minilm-l6-int8"
     model_path: str | None = None
     threads: int = 1
