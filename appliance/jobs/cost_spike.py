@@ -13,9 +13,10 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 
 from appliance.settings import CostSpikeLeakSettings
-from appliance.store import scan_queries
+from appliance.store import spend_queries
 from appliance.store.findings import EVIDENCE_IDS, MINUTE, Sighting, Tally
-from appliance.store.scan_queries import MinuteSpend, Period, TagSpend
+from appliance.store.scan_queries import Period
+from appliance.store.spend_queries import MinuteSpend, TagSpend
 
 PATTERN = "cost_spike"
 HOUR = timedelta(hours=1)
@@ -30,7 +31,7 @@ def detect(
     baseline = Period(hour.since - settings.baseline_hours * HOUR, hour.since)
     sightings = []
     for dimension in settings.tags:
-        for spend in scan_queries.tag_spend(engine, dimension, baseline.since, hour):
+        for spend in spend_queries.tag_spend(engine, dimension, baseline.since, hour):
             if _spiked(spend, settings):
                 spike = _Spike(dimension, spend, hour, baseline)
                 sightings.append(spike.sighting(engine, settings))
@@ -60,14 +61,14 @@ class _Spike:
 
     def sighting(self, engine: Engine, settings: CostSpikeLeakSettings) -> Sighting:
         ws, tag = self.spend.workspace_id, self.spend.tag
-        now = scan_queries.tag_minutes(engine, self.dimension, ws, tag, self.hour)
-        before = scan_queries.tag_minutes(
+        now = spend_queries.tag_minutes(engine, self.dimension, ws, tag, self.hour)
+        before = spend_queries.tag_minutes(
             engine, self.dimension, ws, tag, self.baseline
         )
         minutes = settings.baseline_hours * 60
         usd_share = (sum((m.usd for m in before), Decimal(0)) / minutes).quantize(NANO)
         token_share = round(sum(m.tokens for m in before) / minutes)
-        evidence = scan_queries.costliest(
+        evidence = spend_queries.costliest(
             engine, self.dimension, ws, tag, self.hour, limit=EVIDENCE_IDS
         )
         return Sighting(
