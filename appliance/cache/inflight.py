@@ -1,7 +1,9 @@
 """Single-flight: identical requests in flight at once go upstream once.
 
 The first request for a key leads; the others wait for the leader's entry
-and are served it as exact hits. A leader that fails settles with None, and
+and are served it as the same kind of hit the leader got (exact when the
+leader went upstream, semantic when it found a near match). A leader that
+fails settles with None, and
 its followers then go upstream themselves. A follower stops waiting after a
 time limit, in case its leader's answer was never read to the end.
 """
@@ -10,10 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from appliance.cache.store import Entry
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Landing:
+    """What a leader ended with: the entry, and the kind of hit it is for others."""
+
+    entry: Entry
+    kind: str = "exact"
 
 
 class Flight:
@@ -22,7 +33,7 @@ class Flight:
     def __init__(self, key: str, flights: Flights) -> None:
         self.key = key
         self._flights = flights
-        self._result: asyncio.Future[Entry | None] = (
+        self._result: asyncio.Future[Landing | None] = (
             asyncio.get_running_loop().create_future()
         )
         self.followers = 0
@@ -31,13 +42,13 @@ class Flight:
     def settled(self) -> bool:
         return self._result.done()
 
-    def settle(self, entry: Entry | None) -> None:
+    def settle(self, entry: Entry | None, kind: str = "exact") -> None:
         """Hand the leader's entry (None when it failed) to every follower."""
         if not self._result.done():
-            self._result.set_result(entry)
+            self._result.set_result(Landing(entry, kind) if entry else None)
         self._flights.land(self)
 
-    async def wait(self) -> Entry | None:
+    async def wait(self) -> Landing | None:
         """The leader's entry; None when it failed or took too long."""
         self.followers += 1
         try:

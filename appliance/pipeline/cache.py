@@ -95,15 +95,17 @@ class CacheStep:
                 return hit(ex, entry, "exact")
             flight = self._flights.joinable(key)
             if flight is not None:
-                entry = await flight.wait()
-                if entry is not None:
-                    return hit(ex, entry, "exact")
+                landing = await flight.wait()
+                if landing is not None:
+                    return hit(ex, landing.entry, landing.kind)
                 return await self._miss(ex, call_next, Pending(policy, key, query))
+        # Lead before any further await, so identical requests arriving during
+        # the semantic lookup wait for this one.
+        leader = self._flights.lead(key) if policy.store else None
         if query is not None and policy.semantic_lookup:
-            entry = await self._semantic_lookup(query, policy)
+            entry = await self._semantic_lookup(query, policy, leader)
             if entry is not None:
                 return hit(ex, entry, "semantic")
-        leader = self._flights.lead(key) if policy.store else None
         return await self._miss(ex, call_next, Pending(policy, key, query, leader))
 
     def _semantic_query(
@@ -116,15 +118,25 @@ class CacheStep:
         return semantic_query(identity)
 
     async def _semantic_lookup(
-        self, query: SemanticQuery, policy: Policy
+        self, query: SemanticQuery, policy: Policy, leader: Flight | None
     ) -> Entry | None:
-        """A near match, or None; a failing lookup is logged and counts as a miss."""
+        """A near match, or None; a failing lookup is logged and counts as a miss.
+
+        A hit settles the leader's flight, so its followers get the same answer.
+        """
         assert self._semantic is not None
+        entry = None
         try:
-            return await self._semantic.lookup(query, policy.threshold)
+            entry = await self._semantic.lookup(query, policy.threshold)
         except Exception:
             log.exception("semantic lookup failed; treating it as a miss")
-            return None
+        except BaseException:
+            if leader is not None:
+                leader.settle(None)
+            raise
+        if entry is not None and leader is not None:
+            leader.settle(entry, "semantic")
+        return entry
 
     async def _miss(self, ex: Exchange, call_next: Next, pending: Pending) -> Reply:
         flight = pending.flight

@@ -43,10 +43,10 @@ def post(
 
 def ask(appliance, key: str, **headers: str):  # type: ignore[no-untyped-def]
     """One chat completion through the OpenAI SDK, with its raw response."""
-    client = openai_client(appliance, key, **headers)
-    return client.chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=QUESTION
-    )
+    with openai_client(appliance, key, **headers) as client:
+        return client.chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=QUESTION
+        )
 
 
 def wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]

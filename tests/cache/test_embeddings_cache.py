@@ -14,9 +14,10 @@ MODEL = "text-embedding-3-small"
 
 
 def embed(app, key: str, inputs):  # type: ignore[no-untyped-def]
-    raw = openai_client(app, key).embeddings.with_raw_response.create(
-        model=MODEL, input=inputs, encoding_format="float"
-    )
+    with openai_client(app, key) as client:
+        raw = client.embeddings.with_raw_response.create(
+            model=MODEL, input=inputs, encoding_format="float"
+        )
     return raw.parse(), raw.headers
 
 
@@ -87,9 +88,8 @@ def test_embeddings_are_isolated_per_workspace_and_model(quiet_appliance):
     embed(app, key_a, ["shared"])
     _, headers = embed(app, key_b, ["shared"])
     assert headers["x-cache-hit"] == "false"
-    openai_client(app, key_a).embeddings.create(
-        model="text-embedding-3-large", input=["shared"]
-    )
+    with openai_client(app, key_a) as client:
+        client.embeddings.create(model="text-embedding-3-large", input=["shared"])
     assert len(app.upstream.seen) == 3
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 
+import anthropic
 import httpx
 import openai
 
@@ -29,30 +30,24 @@ CALLS = [
 ]
 
 
-def openai_stream(app, key: str, **extra):  # type: ignore[no-untyped-def]
-    client = openai_client(app, key)
-    with client.chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=QUESTION, stream=True, **extra
-    ) as raw:
-        pass
-    return raw
-
-
 def streamed(app, key: str, **extra):  # type: ignore[no-untyped-def]
     """A streamed completion as the SDK assembles it, and the response headers."""
-    client = openai_client(app, key)
-    with client.chat.completions.stream(
-        model="gpt-4o", messages=QUESTION, **extra
-    ) as stream:
+    with (
+        openai_client(app, key) as client,
+        client.chat.completions.stream(
+            model="gpt-4o", messages=QUESTION, **extra
+        ) as stream,
+    ):
         final = stream.get_final_completion()
         headers = stream._response.headers  # the helper keeps no public handle
     return final, headers
 
 
 def plain(app, key: str, **extra):  # type: ignore[no-untyped-def]
-    raw = openai_client(app, key).chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=QUESTION, **extra
-    )
+    with openai_client(app, key) as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=QUESTION, **extra
+        )
     return raw.parse(), raw.headers
 
 
@@ -120,11 +115,12 @@ def test_refusal_survives_both_directions(quiet_appliance):
     assert len(app.upstream.seen) == 1
 
 
-def test_replayed_stream_has_usage_chunk_only_when_asked(quiet_appliance):
+def test_replayed_stream_has_usage_chunk_only_when_asked(quiet_appliance, request):
     app = quiet_appliance
     _, key = app.workspace()
     plain(app, key)
     client = openai_client(app, key)
+    request.addfinalizer(client.close)
     without = list(
         client.chat.completions.create(model="gpt-4o", messages=QUESTION, stream=True)
     )
@@ -162,9 +158,11 @@ def test_stream_cut_by_the_upstream_is_not_stored(quiet_appliance):
     app = quiet_appliance
     _, key = app.workspace()
     app.upstream.reply(cut_after=4)
-    client = openai_client(app, key)
     # The SDK may or may not notice the cut; the cache must.
-    with contextlib.suppress(openai.APIError, httpx.HTTPError):
+    with (
+        openai_client(app, key) as client,
+        contextlib.suppress(openai.APIError, httpx.HTTPError),
+    ):
         list(
             client.chat.completions.create(
                 model="gpt-4o", messages=QUESTION, stream=True
@@ -201,7 +199,11 @@ THINKING = ("The user asks about weather in two cities.", "RXVyb3BlIHNpZ25hdHVyZ
 
 
 def anthropic_ask(app, key: str, stream: bool):  # type: ignore[no-untyped-def]
-    client = anthropic_client(app, key)
+    with anthropic_client(app, key) as client:
+        return anthropic_call(client, stream)
+
+
+def anthropic_call(client: anthropic.Anthropic, stream: bool):  # type: ignore[no-untyped-def]
     request = {
         "model": "claude-sonnet-4-5",
         "max_tokens": 2048,

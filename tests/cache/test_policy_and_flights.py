@@ -85,7 +85,7 @@ async def test_followers_receive_the_leaders_entry():
     waiting = [asyncio.create_task(flights.joinable("k").wait()) for _ in range(3)]
     await asyncio.sleep(0)
     leader.settle(entry())
-    assert [await w for w in waiting] == [entry()] * 3
+    assert [(await w).entry for w in waiting] == [entry()] * 3
     assert len(flights) == 0
 
 

@@ -3,6 +3,10 @@ do not, and an empty scope costs no embedding on the request path."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
+
 from appliance.store import workspaces
 from tests.cache.conftest import openai_client, post, wait_for
 
@@ -10,10 +14,10 @@ SYSTEM = {"role": "system", "content": "Answer in one sentence."}
 
 
 def chat(app, key: str, text: str, system: dict = SYSTEM, **headers: str):  # type: ignore[no-untyped-def]
-    client = openai_client(app, key, **headers)
-    return client.chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=[system, {"role": "user", "content": text}]
-    )
+    with openai_client(app, key, **headers) as client:
+        return client.chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=[system, {"role": "user", "content": text}]
+        )
 
 
 def indexed(app, count: int = 1) -> None:  # type: ignore[no-untyped-def]
@@ -89,14 +93,13 @@ def test_streaming_request_is_served_a_semantic_hit_as_a_stream(semantic_applian
     _, key = app.workspace()
     chat(app, key, "What is the capital of France?")
     indexed(app)
-    client = openai_client(app, key)
-    with client.chat.completions.stream(
-        model="gpt-4o",
-        messages=[
-            SYSTEM,
-            {"role": "user", "content": "Tell me the capital of France."},
-        ],
-    ) as stream:
+    question = {"role": "user", "content": "Tell me the capital of France."}
+    with (
+        openai_client(app, key) as client,
+        client.chat.completions.stream(
+            model="gpt-4o", messages=[SYSTEM, question]
+        ) as stream,
+    ):
         final = stream.get_final_completion()
         headers = stream._response.headers  # the helper keeps no public handle
     assert headers["x-semantic-cache-hit"] == "true"
@@ -187,3 +190,30 @@ def test_exact_hit_wins_over_the_semantic_cache(semantic_appliance):
     again = chat(app, key, "What is the capital of France?")
     assert again.headers["x-cache-hit"] == "true"
     assert again.headers["x-semantic-cache-hit"] == "false"
+
+
+async def test_identical_requests_during_a_semantic_lookup_share_it(
+    semantic_appliance,
+):
+    app = semantic_appliance
+    _, key = app.workspace()
+    chat(app, key, "What is the capital of France?")
+    indexed(app)
+    lookups = app.runtime.caches.semantic.embedded_on_request
+    payload = {
+        "model": "gpt-4o",
+        "messages": [
+            SYSTEM,
+            {"role": "user", "content": "Tell me the capital of France."},
+        ],
+    }
+    headers = {"x-proxy-key": key, "authorization": "Bearer sk"}
+    async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+        calls = [
+            client.post("/v1/chat/completions", json=payload, headers=headers)
+            for _ in range(4)
+        ]
+        responses = await asyncio.gather(*calls)
+    assert [r.headers["x-semantic-cache-hit"] for r in responses] == ["true"] * 4
+    assert app.runtime.caches.semantic.embedded_on_request - lookups == 1
+    assert len(app.upstream.seen) == 1
