@@ -27,6 +27,7 @@ from appliance.store.cache_entries import Row
 log = logging.getLogger(__name__)
 MAINTENANCE_SECONDS = 60.0
 WRITE_BATCH = 500
+WRITE_LINGER_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -256,23 +257,36 @@ class _WriteBehind:
         return cache_entries.find(self._engine, key)
 
     def _run(self) -> None:
+        due = time.monotonic() + MAINTENANCE_SECONDS
         while True:
-            try:
-                first = self._queue.get(timeout=MAINTENANCE_SECONDS)
-            except queue.Empty:
+            batch = self._next_batch(due)
+            if batch:
+                self._guarded(partial(self._apply, batch))
+                for _ in batch:
+                    self._queue.task_done()
+                if None in batch:
+                    return
+            if time.monotonic() >= due:
                 self._guarded(self._maintain)
-                continue
-            batch = [first]
-            while len(batch) < WRITE_BATCH and first is not None:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._guarded(partial(self._apply, batch))
-            for _ in batch:
-                self._queue.task_done()
-            if None in batch:
-                return
+                due = time.monotonic() + MAINTENANCE_SECONDS
+
+    def _next_batch(self, due: float) -> list[tuple[str, object] | None]:
+        """What is queued, waited for until `due`; after the first write it
+        lingers a moment so that writes arriving together share a transaction
+        (and take the interpreter from the request path once, not each time)."""
+        try:
+            first = self._queue.get(timeout=max(0.0, due - time.monotonic()))
+        except queue.Empty:
+            return []
+        if first is not None:
+            time.sleep(WRITE_LINGER_SECONDS)
+        batch = [first]
+        while len(batch) < WRITE_BATCH and None not in batch:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
 
     def _guarded(self, work: Callable[[], None]) -> None:
         try:
