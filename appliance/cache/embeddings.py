@@ -5,6 +5,8 @@ inputs sends only the new ones upstream; the answer is put back together in
 the caller's order with the caller's indices. The provider reports one usage
 figure per request, so it is split across the inputs sent in proportion to
 their cl100k token counts (the tokenizer of OpenAI's embedding models).
+An input repeated within one request is sent upstream each time it appears,
+and identical embeddings requests in flight at once are not merged.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ and are served it as the same kind of hit the leader got (exact when the
 leader went upstream, semantic when it found a near match). A leader that
 fails settles with None, and
 its followers then go upstream themselves. A follower stops waiting after a
-time limit, in case its leader's answer was never read to the end.
+time limit, in case its leader's answer was never read to the end. Flights
+are per process: two appliance processes can each send the same request.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Hits are answered from memory. Writes go to SQLite behind the request, in a
 worker thread, so entries survive a restart; after one, an entry is loaded
 from SQLite the first time it is asked for. Eviction (entry count or total
-bytes) removes the least recently used entry from both.
+bytes) removes the least recently used entry from both. One process serves a
+database: a second process on the same file would not see the first one's
+evictions or new entries until it loads them.
 """
 
 from __future__ import annotations

@@ -233,6 +233,8 @@ def test_anthropic_streamed_thinking_and_tools_serve_a_plain_request(quiet_appli
     second, headers = anthropic_ask(app, key, stream=False)
     assert headers["x-cache-hit"] == "true"
     assert headers["x-tokens-saved"] == "1500"
+    # claude-sonnet-4-5: 1200 input tokens at $3/MTok + 300 output at $15/MTok.
+    assert headers["x-cost-saved-usd"] == "0.0081"
     assert second.model_dump() == first.model_dump()
     thinking, text, paris, rome = second.content
     assert (thinking.thinking, thinking.signature) == THINKING
