@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,12 @@ class Appliance:
     settings: Settings
     runtime: Runtime
     upstream: FakeUpstream
+    clients: list = field(default_factory=list)
+
+    def track(self, client):  # type: ignore[no-untyped-def]
+        """Close this SDK client when the test ends (no socket left to the GC)."""
+        self.clients.append(client)
+        return client
 
     def workspace(
         self, name: str = "acme", plan: str = "starter", active: bool = True
@@ -63,8 +69,10 @@ def appliance_settings(data_dir: Path, upstream_url: str, **sections: dict) -> S
     raw["server"]["data_dir"] = str(data_dir)
     raw["upstream"]["openai_base_url"] = upstream_url + "/v1"
     raw["upstream"]["anthropic_base_url"] = upstream_url + "/v1"
-    # Routing picks its model by content; tests of other features keep the asked one.
+    # Routing picks its model by content and the semantic cache loads a model:
+    # tests of those features switch them on, the others keep the plain path.
     raw["routing"]["enabled"] = False
+    raw["semantic"]["enabled"] = False
     for section, values in sections.items():
         raw.setdefault(section, {}).update(values)
     return Settings.model_validate(raw)
@@ -74,6 +82,7 @@ def appliance_settings(data_dir: Path, upstream_url: str, **sections: dict) -> S
 def appliance_factory(tmp_path: Path, upstream):  # type: ignore[no-untyped-def]
     fake, fake_server = upstream
     started: list[ThreadServer] = []
+    made: list[Appliance] = []
 
     def make(**sections: dict) -> Appliance:
         settings = appliance_settings(
@@ -82,9 +91,13 @@ def appliance_factory(tmp_path: Path, upstream):  # type: ignore[no-untyped-def]
         runtime = Runtime.open(settings)
         server = ThreadServer(create_app(settings, runtime, owns_runtime=True)).start()
         started.append(server)
-        return Appliance(server.url, settings, runtime, fake)
+        made.append(Appliance(server.url, settings, runtime, fake))
+        return made[-1]
 
     yield make
+    for appliance in made:
+        for client in appliance.clients:
+            client.close()
     for server in started:
         server.stop()
 

@@ -74,6 +74,7 @@ class WorkspaceController(Controller):
                 f"Deleting a workspace needs ?confirm={current.id} (its id)."
             )
         await to_thread(workspaces.delete, runtime.engine, current.id)
+        await runtime.caches.forget_workspace(current.id)
         runtime.keys.clear()
         return {"id": current.id, "deleted": True}
 

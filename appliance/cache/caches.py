@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -52,6 +53,12 @@ class Caches:
             index = SemanticIndex.open(settings.data_path / INDEX_DIR, embedder.dim)
             caches.semantic = SemanticCache(embedder, index, store)
         return caches
+
+    async def forget_workspace(self, workspace_id: str) -> None:
+        """Drop every cached answer and semantic entry of a deleted workspace."""
+        self.store.delete_workspace(workspace_id)
+        if self.semantic is not None:
+            await asyncio.to_thread(self.semantic.index.delete_workspace, workspace_id)
 
     def start(self) -> None:
         self.store.start()

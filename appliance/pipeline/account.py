@@ -21,7 +21,6 @@ from appliance.store.models import utcnow
 from appliance.store.writer import UsageWriter
 
 log = logging.getLogger(__name__)
-CACHE_STEPS = ("exact_cache", "semantic_cache")
 UNPRICED_STEPS = ("preamble", "repetition", "tools", "images")
 
 
@@ -84,26 +83,17 @@ class AccountStep:
             ex.raw_cost_usd = ex.savings.usd_saved
             return
         ex.cost_usd = self._pricer.cost(provider, sent, usage)
-        routed_raw = self._pricer.cost(provider, original, usage)
         if ex.savings.routed and sent != original:
-            ex.savings.add("routing", usd=routed_raw - ex.cost_usd)
+            asked = self._pricer.cost(provider, original, usage)
+            ex.savings.add("routing", usd=asked - ex.cost_usd)
         self.price_known(ex)
-        compression = sum(
-            (
-                ex.savings.steps[name].usd
-                for name in UNPRICED_STEPS
-                if name in ex.savings.steps
-            ),
-            Decimal(0),
-        )
-        summarize = ex.savings.steps.get("summarize")
-        ex.raw_cost_usd = routed_raw + compression + (summarize.usd if summarize else 0)
+        ex.raw_cost_usd = ex.cost_usd + ex.savings.usd_saved
         self._provider_cache(ex, provider, sent, usage)
 
     def _price_hit(
         self, ex: Exchange, provider: str, model: str, usage: Usage | None
     ) -> None:
-        """A cache hit saves the whole stored answer: what the provider charged for it."""
+        """A cache hit saves the whole stored answer: what the provider charged."""
         stored = usage or Usage()
         name = "exact_cache" if ex.outcome.cache == "exact" else "semantic_cache"
         usd = self._pricer.cost(provider, model, stored)

@@ -35,7 +35,8 @@ async def relay(
 ) -> AsyncIterator[bytes]:
     """Yield the upstream's bytes; call `on_end(meter, aborted, events)` once.
 
-    `events` holds the raw bytes of every event relayed, for a cache to keep.
+    `events` holds the raw bytes of every event read, the dropped usage event
+    included, for a cache to keep.
     With `filtering`, bytes go out at event boundaries so that one event can
     be dropped; otherwise each network read goes out as it came.
     """
@@ -78,7 +79,7 @@ def _observe(
         except Exception:
             log.exception("stream meter failed on one event")
             keep = True
+        kept.append(event.raw)
         if keep:
             out += event.raw
-            kept.append(event.raw)
     return out

@@ -8,12 +8,14 @@ from appliance.routing.policy import policy_for
 from appliance.store import keys, workspace_settings, workspaces
 from tests.conftest import appliance_settings
 
+# The test appliance's config: the shipped defaults, with the semantic cache and
+# routing switched off (tests/conftest.py) so that no model loads.
 DEFAULTS = {
     "exact_cache": True,
-    "semantic_cache": True,
-    "semantic_threshold": 0.9,
-    "routing": True,
-    "routing_threshold": 0.5,
+    "semantic_cache": False,
+    "semantic_threshold": 0.88,
+    "routing": False,
+    "routing_threshold": 0.8,
     "route_overrides": {},
     "compression": {
         "preamble": True,
@@ -164,7 +166,8 @@ def test_route_step_reads_the_stored_routing_settings(admin):
         },
     )
     stored = workspaces.get(admin.runtime.engine, ws).settings
-    policy = policy_for(admin.settings.routing, stored)
+    routing_on = admin.settings.routing.model_copy(update={"enabled": True})
+    policy = policy_for(routing_on, stored)
     assert (policy.enabled, policy.threshold) == (True, 0.7)
     assert dict(policy.overrides) == {
         "gpt-4o": "off",
@@ -172,12 +175,15 @@ def test_route_step_reads_the_stored_routing_settings(admin):
     }
     admin.call("PUT", f"/workspaces/{ws}/settings", json={"routing": False})
     stored = workspaces.get(admin.runtime.engine, ws).settings
-    assert policy_for(admin.settings.routing, stored).enabled is False
+    assert policy_for(routing_on, stored).enabled is False
 
 
 def test_switch_off_in_config_stays_off_for_every_workspace(tmp_path):
     settings = appliance_settings(
-        tmp_path, "http://127.0.0.1:9", cache={"exact_enabled": False}
+        tmp_path,
+        "http://127.0.0.1:9",
+        cache={"exact_enabled": False},
+        routing={"enabled": True},
     )
     stored = {"exact_cache": True, "semantic_cache": False}
     effective = workspace_settings.effective(settings, stored)

@@ -9,14 +9,16 @@ import pytest
 
 
 def client_for(appliance, key: str) -> anthropic.Anthropic:  # type: ignore[no-untyped-def]
-    return anthropic.Anthropic(
-        api_key="sk-ant-provider-secret",
-        base_url=appliance.url,
-        default_headers={
-            "x-proxy-key": key,
-            "anthropic-beta": "prompt-caching-2024-07-31",
-        },
-        max_retries=0,
+    return appliance.track(
+        anthropic.Anthropic(
+            api_key="sk-ant-provider-secret",
+            base_url=appliance.url,
+            default_headers={
+                "x-proxy-key": key,
+                "anthropic-beta": "prompt-caching-2024-07-31",
+            },
+            max_retries=0,
+        )
     )
 
 

@@ -12,11 +12,13 @@ from appliance.proxy.headers import SAVINGS_HEADERS
 
 
 def client_for(appliance, key: str, **kwargs) -> openai.OpenAI:  # type: ignore[no-untyped-def]
-    return openai.OpenAI(
-        api_key="sk-provider-secret-123",
-        base_url=appliance.url + "/v1",
-        default_headers={"x-proxy-key": key, **kwargs},
-        max_retries=0,
+    return appliance.track(
+        openai.OpenAI(
+            api_key="sk-provider-secret-123",
+            base_url=appliance.url + "/v1",
+            default_headers={"x-proxy-key": key, **kwargs},
+            max_retries=0,
+        )
     )
 
 
@@ -137,8 +139,8 @@ async def test_async_client_works_streaming_and_not(appliance):
 
 
 def test_missing_proxy_key_is_401_in_openai_format(appliance):
-    client = openai.OpenAI(
-        api_key="sk-x", base_url=appliance.url + "/v1", max_retries=0
+    client = appliance.track(
+        openai.OpenAI(api_key="sk-x", base_url=appliance.url + "/v1", max_retries=0)
     )
     with pytest.raises(openai.AuthenticationError) as caught:
         client.chat.completions.create(

@@ -25,11 +25,13 @@ def test_easy_prompt_goes_to_the_cheaper_model_and_the_saving_is_exact(
     _, key = appliance.workspace()
     appliance.upstream.openai_usage.update(prompt_tokens=1000, completion_tokens=500)
     appliance.upstream.openai_usage["prompt_tokens_details"]["cached_tokens"] = 0
-    client = openai.OpenAI(
-        api_key="sk-x",
-        base_url=appliance.url + "/v1",
-        default_headers={"x-proxy-key": key},
-        max_retries=0,
+    client = appliance.track(
+        openai.OpenAI(
+            api_key="sk-x",
+            base_url=appliance.url + "/v1",
+            default_headers={"x-proxy-key": key},
+            max_retries=0,
+        )
     )
     raw = client.chat.completions.with_raw_response.create(
         model="gpt-4o",
@@ -55,11 +57,13 @@ def test_route_off_header_keeps_the_asked_model(appliance_factory):
     )
     wait_router(appliance)
     _, key = appliance.workspace()
-    client = openai.OpenAI(
-        api_key="sk-x",
-        base_url=appliance.url + "/v1",
-        default_headers={"x-proxy-key": key, "x-optera-route": "off"},
-        max_retries=0,
+    client = appliance.track(
+        openai.OpenAI(
+            api_key="sk-x",
+            base_url=appliance.url + "/v1",
+            default_headers={"x-proxy-key": key, "x-optera-route": "off"},
+            max_retries=0,
+        )
     )
     raw = client.chat.completions.with_raw_response.create(
         model="gpt-4o",
