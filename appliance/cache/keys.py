@@ -56,7 +56,8 @@ def digest(parts: Any) -> str:
     text = json.dumps(
         parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )
-    return hashlib.sha256(text.encode()).hexdigest()
+    # surrogatepass: a lone surrogate is valid JSON and must not fail the request.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _answer_fields(identity: RequestIdentity) -> dict[str, Any]:

@@ -57,7 +57,8 @@ class AccountStep:
         return reply
 
     async def _finish_stream(self, ex: Exchange) -> None:
-        self.price(ex)
+        if ex.outcome.cache not in ("exact", "semantic"):
+            self.price(ex)
         self._record(ex)
 
     def price_known(self, ex: Exchange) -> None:

@@ -79,9 +79,17 @@ class AuthStep:
 
 def read_tags(headers: dict[str, str]) -> Tags:
     def tag(name: str) -> str | None:
-        value = headers.get(name, "").strip()
+        value = _utf8(headers.get(name, "")).strip()
         return value[:TAG_LIMIT] or None
 
     return Tags(
         feature=tag("x-feature-tag"), team=tag("x-team-tag"), user=tag("x-user-tag")
     )
+
+
+def _utf8(value: str) -> str:
+    """Header bytes are handed over as latin-1; tags are meant as UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value

@@ -66,9 +66,8 @@ class ForwardStep:
 
     def _content(self, ex: Exchange) -> bytes:
         if ex.body is not None and ex.body_changed:
-            return json.dumps(
-                ex.body, ensure_ascii=False, separators=(",", ":")
-            ).encode()
+            # ASCII escapes: equal JSON, and a lone surrogate cannot fail to encode.
+            return json.dumps(ex.body, separators=(",", ":")).encode()
         return ex.raw_body
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
@@ -96,8 +95,9 @@ class ForwardStep:
 
     def _stream(self, ex: Exchange, response: httpx.Response, headers: list) -> Reply:
         async def on_end(
-            meter: StreamMeter, aborted: bool, events: list[bytes]
+            meter: StreamMeter, aborted: bool, events: list[bytes], error: str | None
         ) -> None:
+            ex.outcome.error_type = error
             ex.outcome.usage = meter.usage
             ex.outcome.aborted = aborted
             ex.stream_events = events
@@ -110,6 +110,7 @@ class ForwardStep:
             on_end,
             filtering=ex.strip_usage_chunk,
             deadline=time.monotonic() + self._settings.total_timeout_s,
+            failure_event=ex.fmt.stream_error,
         )
         return Reply(status=200, headers=headers, chunks=chunks, media_type=SSE)
 

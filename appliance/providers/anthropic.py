@@ -16,6 +16,8 @@ from appliance.providers.base import (
 from appliance.providers.sse import SseEvent
 from appliance.providers.usage import Usage, anthropic_usage
 
+STREAM_FAILURE = "The upstream stream broke off before it finished."
+
 
 class AnthropicStreamMeter(StreamMeter):
     """message_start carries the prompt usage, message_delta the output so far."""
@@ -82,6 +84,11 @@ class AnthropicFormat(ProviderFormat):
             "type": "error",
             "error": {"type": error.kind, "message": error.message},
         }
+
+    def stream_error(self, code: str) -> bytes:
+        kind = "timeout_error" if code == "upstream_timeout" else "api_error"
+        error = {"type": "error", "error": {"type": kind, "message": STREAM_FAILURE}}
+        return b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n"
 
     def usage(self, body: dict[str, Any]) -> Usage | None:
         return anthropic_usage(body.get("usage"))

@@ -64,6 +64,10 @@ class ProviderFormat(ABC):
     def stream_meter(self, strip_usage_chunk: bool) -> StreamMeter:
         """A fresh meter for one stream."""
 
+    @abstractmethod
+    def stream_error(self, code: str) -> bytes:
+        """One SSE error event of the protocol, ending a broken stream."""
+
     def prepare_stream(self, body: dict[str, Any]) -> bool:
         """Adjust a streaming request so that usage comes back; True when the
         relay must drop a usage event the caller did not ask for."""
@@ -90,6 +94,8 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidRequest(f"The request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise InvalidRequest("The request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     return body

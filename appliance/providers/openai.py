@@ -16,6 +16,8 @@ from appliance.providers.base import (
 from appliance.providers.sse import SseEvent
 from appliance.providers.usage import Usage, openai_usage
 
+STREAM_FAILURE = "The upstream stream broke off before it finished."
+
 
 class OpenAIStreamMeter(StreamMeter):
     def __init__(self, strip_usage_chunk: bool) -> None:
@@ -71,6 +73,15 @@ class OpenAIFormat(ProviderFormat):
                 "code": error.code,
             }
         }
+
+    def stream_error(self, code: str) -> bytes:
+        error = {
+            "message": STREAM_FAILURE,
+            "type": "api_error",
+            "param": None,
+            "code": code,
+        }
+        return b"data: " + json.dumps({"error": error}).encode() + b"\n\n"
 
     def usage(self, body: dict[str, Any]) -> Usage | None:
         return openai_usage(body.get("usage"))

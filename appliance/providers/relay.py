@@ -18,7 +18,8 @@ from appliance.providers.sse import SseParser
 
 log = logging.getLogger(__name__)
 
-StreamEnd = Callable[[StreamMeter, bool, list[bytes]], Awaitable[None]]
+StreamEnd = Callable[[StreamMeter, bool, list[bytes], str | None], Awaitable[None]]
+FailureEvent = Callable[[str], bytes]
 
 
 class StreamDeadline(Exception):
@@ -32,8 +33,14 @@ async def relay(
     *,
     filtering: bool,
     deadline: float,
+    failure_event: FailureEvent,
 ) -> AsyncIterator[bytes]:
-    """Yield the upstream's bytes; call `on_end(meter, aborted, events)` once.
+    """Yield the upstream's bytes; call `on_end(meter, aborted, events, error)` once.
+
+    When the upstream stalls or breaks after the first byte, the status has
+    gone out already: the stream ends with one error event of the protocol
+    (`failure_event(code)`) so that the caller's SDK raises instead of
+    taking a cut-off answer for a whole one.
 
     `events` holds the raw bytes of every event read, the dropped usage event
     included, for a cache to keep.
@@ -43,22 +50,30 @@ async def relay(
     parser = SseParser()
     kept: list[bytes] = []
     aborted = True
+    error: str | None = None
     try:
-        async for chunk in response.aiter_raw():
-            if time.monotonic() > deadline:
-                raise StreamDeadline
-            passed = _observe(parser, meter, chunk, kept)
-            out = passed if filtering else chunk
-            if out:
-                yield out
-        tail = parser.pending()
-        if filtering and tail:
-            yield tail
-        aborted = not meter.complete
+        try:
+            async for chunk in response.aiter_raw():
+                if time.monotonic() > deadline:
+                    raise StreamDeadline
+                passed = _observe(parser, meter, chunk, kept)
+                out = passed if filtering else chunk
+                if out:
+                    yield out
+        except (httpx.TransportError, StreamDeadline) as failure:
+            error = _failure_code(failure)
+            log.warning("upstream stream failed mid-way: %s", error)
+            # A blank line first ends any event the upstream left half-sent.
+            yield b"\n\n" + failure_event(error)
+        else:
+            tail = parser.pending()
+            if filtering and tail:
+                yield tail
+            aborted = not meter.complete
     finally:
         await response.aclose()
         try:
-            await on_end(meter, aborted, kept)
+            await on_end(meter, aborted, kept, error)
         except Exception:
             log.exception("stream end handler failed")
 
@@ -83,3 +98,9 @@ def _observe(
         if keep:
             out += event.raw
     return out
+
+
+def _failure_code(failure: Exception) -> str:
+    if isinstance(failure, StreamDeadline | httpx.TimeoutException):
+        return "upstream_timeout"
+    return "upstream_unreachable"

@@ -16,7 +16,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from appliance.errors import BodyTooLarge, OpteraError
+from appliance.errors import BodyTooLarge, NotFound, OpteraError
 from appliance.pipeline.context import Exchange, Next, Reply
 from appliance.providers.anthropic import AnthropicFormat
 from appliance.providers.base import ProviderFormat
@@ -31,9 +31,9 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 def format_for(path: str, headers: dict[str, str]) -> ProviderFormat:
     """Anthropic for its paths or its headers; OpenAI's format otherwise."""
-    if path.startswith("/v1/messages") or path.startswith("/v1/complete"):
+    if path.startswith(("/v1/messages", "/v1/complete")):
         return ANTHROPIC
-    if path.startswith("/v1/chat/") or path.startswith("/v1/embeddings"):
+    if path.startswith(("/v1/chat/", "/v1/embeddings")):
         return OPENAI
     if "anthropic-version" in headers or "x-api-key" in headers:
         return ANTHROPIC
@@ -45,6 +45,8 @@ async def proxy(request: Request, state: State, rest: FromPath[str]) -> Response
     headers = {name.lower(): value for name, value in request.headers.items()}
     path = "/v1" + rest if rest.startswith("/") else "/v1/" + rest
     fmt = format_for(path, headers)
+    if not _safe_path(request.scope.get("raw_path", b"").decode("latin-1"), path):
+        return error_response(_blank(fmt, request), NotFound("Unknown path."))
     ex = Exchange(
         request_id="req_" + secrets.token_hex(12),
         fmt=fmt,
@@ -67,6 +69,28 @@ async def proxy(request: Request, state: State, rest: FromPath[str]) -> Response
             ex, OpteraError("Optera failed on this request; it was logged.")
         )
     return to_response(ex, reply)
+
+
+def _safe_path(raw: str, path: str) -> bool:
+    """No dot segments, encoded dots or slashes, or empty segments: the path
+    forwarded must stay under the upstream's base URL."""
+    lowered = raw.lower()
+    if any(part in lowered for part in ("%2e", "%2f", "%5c", "//", "\\")):
+        return False
+    segments = path.split("/")[1:]
+    return all(segment not in ("", ".", "..") for segment in segments)
+
+
+def _blank(fmt: ProviderFormat, request: Request) -> Exchange:
+    return Exchange(
+        request_id="req_" + secrets.token_hex(12),
+        fmt=fmt,
+        method=request.method,
+        path="",
+        query="",
+        headers={},
+        raw_body=b"",
+    )
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -144,7 +168,11 @@ async def healthz() -> dict[str, str]:
 
 @get("/readyz", include_in_schema=False)
 async def readyz(state: State) -> Response:
+    """Ready once the stores are open and, with routing on, the router is built."""
     ready = bool(getattr(state, "ready", False))
+    runtime = getattr(state, "runtime", None)
+    if ready and runtime is not None and runtime.settings.routing.enabled:
+        ready = runtime.routers.ready.is_set() or runtime.embedder is None
     return Response(
         content={"status": "ready" if ready else "starting"},
         status_code=200 if ready else 503,

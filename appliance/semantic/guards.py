@@ -142,6 +142,25 @@ def substitution_rule(q: Features, c: Features) -> str | None:
     return None
 
 
+def labels(words: list[str]) -> tuple[str, ...]:
+    """Single letters that name something ("exercise b", "option c"); the
+    article "a" and "I" count only where nothing follows them."""
+    last = len(words) - 1
+    return tuple(
+        word
+        for index, word in enumerate(words)
+        if len(word) == 1
+        and word.isalpha()
+        and (word not in ("a", "i") or index == last)
+    )
+
+
+def labels_rule(q: Features, c: Features) -> str | None:
+    if labels(q.words) != labels(c.words):
+        return "single-letter labels differ"
+    return None
+
+
 RULES: tuple[Callable[[Features, Features], str | None], ...] = (
     length_rule,
     language_rule,
@@ -153,6 +172,7 @@ RULES: tuple[Callable[[Features, Features], str | None], ...] = (
     exact_rule("quantities"),
     exact_rule("units"),
     exact_rule("dates"),
+    labels_rule,
     entities_rule,
     polarity_rule,
     question_rule,

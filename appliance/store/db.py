@@ -13,7 +13,9 @@ from appliance.store import findings, models  # noqa: F401  (registers the table
 
 def open_engine(data_dir: Path) -> Engine:
     """Open (and create) optera.db under `data_dir`, in WAL mode."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = data_dir / "optera.db"
+    path.touch(mode=0o600, exist_ok=True)
     engine = create_engine(
         f"sqlite:///{data_dir / 'optera.db'}",
         connect_args={"check_same_thread": False, "timeout": 30},

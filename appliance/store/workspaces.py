@@ -75,6 +75,7 @@ def create(
     check_plan(plan, quota)
     if not name.strip():
         raise InvalidRequest("A workspace needs a name.")
+    _check_free_name(engine, name.strip())
     workspace = Workspace(
         id="ws_" + secrets.token_hex(8),
         name=name.strip(),
@@ -85,6 +86,13 @@ def create(
         db.add(workspace)
         db.commit()
     return workspace
+
+
+def _check_free_name(engine: Engine, name: str, keep: str | None = None) -> None:
+    with session(engine) as db:
+        taken = db.exec(select(Workspace).where(Workspace.name == name)).all()
+    if any(row.id != keep for row in taken):
+        raise InvalidRequest(f"A workspace named {name!r} exists already.")
 
 
 def get(engine: Engine, ref: str) -> Workspace:
@@ -108,6 +116,9 @@ def list_all(engine: Engine) -> list[Workspace]:
 
 def update(engine: Engine, ref: str, **changes: Any) -> Workspace:
     workspace = get(engine, ref)
+    if "name" in changes:
+        changes["name"] = str(changes["name"]).strip()
+        _check_free_name(engine, changes["name"], keep=workspace.id)
     with session(engine) as db:
         row = db.get(Workspace, workspace.id)
         assert row is not None

@@ -1,0 +1,143 @@
+"""Inputs that once broke Optera: traversal, odd unicode, deep JSON, stalled streams."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import httpx
+import openai
+import pytest
+
+from appliance.store import workspaces
+from appliance.errors import InvalidRequest
+
+CHAT = "/v1/chat/completions"
+
+
+def raw_request(appliance, request_line: str, key: str) -> bytes:  # type: ignore[no-untyped-def]
+    """Send a request line exactly as written (no client-side path cleaning)."""
+    port = int(appliance.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            f"{request_line}\r\nhost: x\r\nx-proxy-key: {key}\r\n"
+            "authorization: Bearer sk-secret\r\nconnection: close\r\n\r\n".encode()
+        )
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/../../etc/passwd",
+        "/v1/%2e%2e/%2e%2e/admin",
+        "/v1/models/..%2Fsecret",
+        "/v1//x",
+    ],
+)
+def test_paths_that_leave_the_upstream_base_are_refused(appliance, path):
+    _, key = appliance.workspace()
+    answer = raw_request(appliance, f"GET {path} HTTP/1.1", key)
+    assert answer.startswith(b"HTTP/1.1 404")
+    assert appliance.upstream.seen == []
+
+
+def test_lone_surrogate_and_deep_nesting_are_handled_without_a_500(appliance):
+    _, key = appliance.workspace()
+    headers = {
+        "x-proxy-key": key,
+        "authorization": "Bearer sk",
+        "content-type": "application/json",
+    }
+    surrogate = b'{"model":"gpt-4o","messages":[{"role":"user","content":"\\ud800 x"}]}'
+    response = httpx.post(appliance.url + CHAT, content=surrogate, headers=headers)
+    assert response.status_code == 200
+    deep = b'{"model":"gpt-4o","messages":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = httpx.post(appliance.url + CHAT, content=deep, headers=headers)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]["message"]
+
+
+def test_utf8_tags_are_stored_as_sent(appliance):
+    _, key = appliance.workspace()
+    httpx.post(
+        appliance.url + CHAT,
+        headers={
+            "x-proxy-key": key,
+            "authorization": "Bearer sk",
+            "x-feature-tag": "café🔥".encode(),
+        },
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    appliance.flush()
+    [record] = appliance.records()
+    assert record.feature_tag == "café🔥"
+
+
+def test_workspace_names_are_unique(appliance):
+    engine = appliance.runtime.engine
+    workspaces.create(engine, "acme")
+    with pytest.raises(InvalidRequest):
+        workspaces.create(engine, "acme")
+    other = workspaces.create(engine, "beta")
+    with pytest.raises(InvalidRequest):
+        workspaces.update(engine, other.id, name="acme")
+
+
+def test_streamed_cache_hit_is_counted_once(appliance):
+    _, key = appliance.workspace()
+    client = appliance.track(
+        openai.OpenAI(
+            api_key="sk",
+            base_url=appliance.url + "/v1",
+            default_headers={"x-proxy-key": key},
+            max_retries=0,
+        )
+    )
+    for _ in range(2):
+        list(
+            client.chat.completions.create(
+                model="gpt-4o",
+                messages=[{"role": "user", "content": "Hi"}],
+                stream=True,
+            )
+        )
+    appliance.flush()
+    first, hit = appliance.records()
+    assert hit.cache == "exact"
+    assert hit.tokens_saved == 1500
+    assert hit.savings["exact_cache"]["tokens"] == 1500
+    # gpt-4o: 1200 * 2.5 + 300 * 10 = 6000 / 1e6
+    assert hit.savings["exact_cache"]["usd"] == "0.006"
+    assert str(hit.cost_saved_usd) == "0.006"
+
+
+def test_stalled_stream_ends_with_an_error_event(appliance_factory):
+    appliance = appliance_factory(upstream={"idle_timeout_s": 0.5})
+    _, key = appliance.workspace()
+    appliance.upstream.reply(chunk_delay=2.0)
+    body = {
+        "model": "gpt-4o",
+        "stream": True,
+        "messages": [{"role": "user", "content": "x"}],
+    }
+    with httpx.stream(
+        "POST",
+        appliance.url + CHAT,
+        json=body,
+        headers={"x-proxy-key": key, "authorization": "Bearer sk"},
+        timeout=30,
+    ) as response:
+        assert response.status_code == 200
+        text = b"".join(response.iter_raw()).decode()
+    last = [line for line in text.splitlines() if line.startswith("data: ")][-1]
+    assert (
+        json.loads(last.removeprefix("data: "))["error"]["code"] == "upstream_timeout"
+    )
+    appliance.flush()
+    [record] = appliance.records()
+    assert record.aborted is True
+    assert record.error_type == "upstream_timeout"
