@@ -110,6 +110,8 @@ def create_app(
         exception_handlers={HTTPException: _http_error},
         request_max_body_size=None,
         openapi_config=None,
+        # Logging is configured once by `optera serve`, not by each app.
+        logging_config=None,
     )
 
 

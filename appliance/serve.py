@@ -15,8 +15,11 @@ log = logging.getLogger(__name__)
 
 
 def configure_logging(level: str) -> None:
+    # force: an imported library may have configured the root logger already.
     logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
     )
     for quiet in ("httpx", "httpcore", "aiohttp"):
         logging.getLogger(quiet).setLevel(logging.WARNING)

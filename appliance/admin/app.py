@@ -80,6 +80,7 @@ def create_admin_app(settings: Settings, runtime: Runtime) -> Litestar:
             title="Optera admin API", version=installed_version(), path="/schema"
         ),
         lifespan=[lifespan],
+        logging_config=None,
     )
     app.state.events = hub
     app.state.metrics = metrics

@@ -110,14 +110,15 @@ class CompressStep:
             ex.savings.compressed = any(name in ex.savings.steps for name in FLAGS)
 
     def _job(self, ex: Exchange) -> _Job:
+        options = self._options_for(ex)
         summarizer = None
-        if self._summarize_call_for is not None:
+        if self._summarize_call_for is not None and options.summarize:
             call = self._summarize_call_for(ex)
             summarizer = Summarizer(call, self._price, self._summary_cache)
         return _Job(
             protocol="anthropic" if ex.path == "/v1/messages" else "openai",
             model=ex.model or "",
-            options=self._options_for(ex),
+            options=options,
             inline=len(ex.raw_body) < INLINE_BYTES,
             summarizer=summarizer,
         )

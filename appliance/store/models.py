@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String, TypeDecorator
@@ -102,3 +103,8 @@ class UsageRecord(SQLModel, table=True):
     request_hash: str | None = None
     conversation_hash: str | None = None
     prompt_text: str | None = None
+
+
+class RecordView(SimpleNamespace):
+    """A usage record's columns read by attribute, without building an ORM row:
+    what live listeners (events, metrics) get for every request."""

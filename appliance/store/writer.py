@@ -3,7 +3,7 @@
 Records are queued in memory as plain column dicts and written every
 `interval` seconds (or once `batch` are waiting) in a worker thread; stop()
 writes whatever is left. Listeners (the admin API's live views) get a
-`UsageRecord` row object, built only while someone listens.
+`RecordView` of the same columns, read by attribute.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from appliance.store import keys, usage
-from appliance.store.models import UsageRecord
+from appliance.store.models import RecordView
 
 log = logging.getLogger(__name__)
-Listener = Callable[[UsageRecord], None]
+Listener = Callable[[RecordView], None]
 
 
 class UsageWriter:
@@ -53,11 +53,11 @@ class UsageWriter:
         if key_id:
             self._last_used[key_id] = record["created_at"]
         if self._listeners:
-            self._notify(UsageRecord(**record))
+            self._notify(RecordView(**record))
         if len(self._pending) >= self._batch:
             self._wake.set()
 
-    def _notify(self, record: UsageRecord) -> None:
+    def _notify(self, record: RecordView) -> None:
         for listener in list(self._listeners):
             try:
                 listener(record)
