@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from appliance.pipeline.context import Exchange, Next, Reply
-from appliance.routing.policy import Policy, RoutingConfig, policy_for
 from appliance.routing.loader import RouterSlot
+from appliance.routing.policy import Policy, RoutingConfig, policy_for
 from appliance.routing.router import Candidate, Router
 
 log = logging.getLogger(__name__)

@@ -32,8 +32,7 @@ EXPOSED = (*SAVINGS_HEADERS, *QUOTA_HEADERS, "X-Optera-Request-Id")
 
 def usd(amount: Decimal) -> str:
     """A dollar figure as a plain decimal string, never in exponent form."""
-    text = format(amount.normalize(), "f") if amount else "0"
-    return text
+    return format(amount.normalize(), "f") if amount else "0"
 
 
 def flag(value: bool) -> str:

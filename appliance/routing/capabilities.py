@@ -1,6 +1,6 @@
 """The model capability table: what each model accepts, per provider.
 
-Read from the `[models.<provider>."<model>"]` tables of appliance/routing/data/models.toml.
+Read from the `[models.<provider>."<model>"]` tables of routing/data/models.toml.
 A dated snapshot (gpt-4o-2024-08-06, claude-sonnet-4-5-20250929) or a
 `-latest` name finds the entry of its base model.
 """

@@ -1,6 +1,6 @@
 """Labelled example prompts and the nearest-neighbour vote over them.
 
-The examples ship in appliance/routing/data/routing_examples.jsonl, one JSON object a line
+The examples ship in routing/data/routing_examples.jsonl, one JSON object a line
 with `prompt` and `label` ("easy": a cheaper model answers it as well;
 "hard": it needs the asked model). Their vectors are computed once at
 start-up from each example's instruction; a vote is one matrix product.

@@ -1,6 +1,6 @@
 """The route table: for each expensive model, the cheaper model it may fall to.
 
-Defaults come from the `[routes.<provider>]` tables of appliance/routing/data/models.toml;
+Defaults come from the `[routes.<provider>]` tables of routing/data/models.toml;
 overrides (from settings, then from the workspace) name a model and either a
 target or "off". A routed pair always stays with one provider, so the
 caller's provider key works for the cheaper model too.
