@@ -30,7 +30,8 @@ class ForwardStep:
         self._settings = settings
 
     async def __call__(self, ex: Exchange) -> Reply:
-        if ex.stream and ex.body is not None and ex.fmt.prepare_stream(ex.body):
+        body = ex.body if ex.stream and ex.is_chat else None
+        if body is not None and ex.fmt.prepare_stream(body):
             ex.strip_usage_chunk = True
             ex.body_changed = True
         request = self._client.build_request(
@@ -43,7 +44,7 @@ class ForwardStep:
         ex.outcome.status = response.status_code
         ex.outcome.upstream_request_id = _request_id(response)
         headers = _pass_headers(response)
-        if ex.stream and response.status_code == 200 and _is_sse(response):
+        if response.status_code == 200 and _is_sse(response):
             return self._stream(ex, response, headers)
         body = await self._read(response)
         if response.status_code < 400:

@@ -28,6 +28,7 @@ class ValidateStep:
             ex.stream = ex.body.get("stream") is True
         elif ex.method == "POST" and ex.raw_body.strip():
             ex.body = _maybe_json(ex)
+            ex.stream = ex.body is not None and ex.body.get("stream") is True
         ex.original_model = ex.model
         ex.fingerprint = hashlib.sha256(ex.raw_body).hexdigest()[:32]
         ex.conversation_fingerprint = _conversation(ex)

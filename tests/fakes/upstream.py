@@ -113,6 +113,8 @@ class FakeUpstream:
                 await self._anthropic_stream(body, scripted, send, receive)
             else:
                 await _json(send, 200, self.anthropic_message(body), scripted.headers)
+        elif path.endswith("/responses") and stream:
+            await self._stream(_response_events(body), scripted, send, receive)
         elif path.endswith("/embeddings"):
             await _json(send, 200, _embeddings(body), scripted.headers)
         elif path.endswith("/models"):
@@ -393,6 +395,38 @@ def embedding_of(index: int, text: Any) -> list[float]:
     """The fake's vector: its last component names the input text."""
     code = sum(ord(char) for char in str(text)) % 997
     return [0.1 * (index + 1), 0.2, 0.3, float(code)]
+
+
+def _response_events(body: dict) -> list[bytes]:
+    """OpenAI's Responses API stream: created, text deltas, completed with usage."""
+    usage = {"input_tokens": 40, "output_tokens": 6, "total_tokens": 46}
+    events = [
+        (
+            "response.created",
+            {
+                "type": "response.created",
+                "response": {"id": "resp_1", "model": body.get("model")},
+            },
+        ),
+        (
+            "response.output_text.delta",
+            {"type": "response.output_text.delta", "delta": "Hello"},
+        ),
+        (
+            "response.output_text.delta",
+            {"type": "response.output_text.delta", "delta": " there"},
+        ),
+        (
+            "response.completed",
+            {
+                "type": "response.completed",
+                "response": {"id": "resp_1", "usage": usage},
+            },
+        ),
+    ]
+    return [
+        f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events
+    ]
 
 
 def _embeddings(body: Any) -> dict:

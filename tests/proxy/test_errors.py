@@ -185,3 +185,24 @@ def test_client_leaving_mid_stream_cancels_upstream_and_records_abort(appliance)
     [record] = appliance.records()
     assert record.aborted is True
     assert record.streamed is True
+
+
+def test_passed_through_stream_is_relayed_as_it_comes(appliance):
+    _, key = appliance.workspace()
+    body = {"model": "gpt-4o", "stream": True, "input": "Say hello"}
+    with httpx.stream(
+        "POST",
+        appliance.url + "/v1/responses",
+        json=body,
+        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
+        timeout=30,
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        text = b"".join(response.iter_raw()).decode()
+    assert "response.completed" in text
+    assert "stream_options" not in appliance.upstream.seen[-1].body
+    appliance.flush()
+    [record] = appliance.records()
+    assert record.endpoint == "/v1/responses"
+    assert record.streamed is True
