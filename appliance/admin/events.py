@@ -19,14 +19,14 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from appliance.store.models import UsageRecord
+from appliance.store.models import RecordView, UsageRecord
 
 log = logging.getLogger(__name__)
 PING_SECONDS = 15.0
 QUEUE_SIZE = 1000
 
 
-def event_of(record: UsageRecord) -> dict[str, Any]:
+def event_of(record: UsageRecord | RecordView) -> dict[str, Any]:
     """The public facts of a completed request: tags, model, status, savings."""
     return {
         "request_id": record.request_id,
@@ -77,7 +77,7 @@ class EventHub:
     def listeners(self) -> int:
         return len(self._listeners)
 
-    def publish(self, record: UsageRecord) -> None:
+    def publish(self, record: UsageRecord | RecordView) -> None:
         """The usage writer's listener: one JSON event to every client."""
         if not self._listeners:
             return

@@ -14,7 +14,7 @@ from decimal import Decimal
 from litestar import Response, get
 from litestar.di import NamedDependency
 
-from appliance.store.models import UsageRecord
+from appliance.store.models import RecordView, UsageRecord
 
 CONTENT_TYPE = "text/plain; version=0.0.4"
 LATENCY_BUCKETS = (
@@ -52,7 +52,7 @@ class Metrics:
         self._hits: Counter[str] = Counter(dict.fromkeys(CACHE_KINDS, 0))
         self._upstream: Counter[str] = Counter(dict.fromkeys(UPSTREAM_ERRORS, 0))
 
-    def observe(self, record: UsageRecord) -> None:
+    def observe(self, record: UsageRecord | RecordView) -> None:
         seconds = record.latency_ms / 1000
         with self._lock:
             self._requests[(str(record.status), record.cache)] += 1

@@ -72,7 +72,8 @@ class AuthStep:
         ex.tags = read_tags(ex.headers)
         if not ex.workspace.active:
             raise NoSubscription(
-                "This workspace has no active subscription; activate one to use the proxy."
+                "This workspace has no active subscription; "
+                "activate one to use the proxy."
             )
         return await call_next(ex)
 

@@ -163,7 +163,7 @@ class Exchange:
         self.body_changed = True
 
     def replace_body(self, body: dict[str, Any]) -> None:
-        """Send `body` upstream instead of the caller's (a compression step's result)."""
+        """Send `body` upstream instead of the caller's (a compression result)."""
         self.body = body
         self.body_changed = True
 

@@ -30,8 +30,8 @@ class ForwardStep:
         self._settings = settings
 
     async def __call__(self, ex: Exchange) -> Reply:
-        body = ex.body if ex.stream and ex.is_chat else None
-        if body is not None and ex.fmt.prepare_stream(body):
+        chat_body = ex.body if ex.stream and ex.is_chat else None
+        if chat_body is not None and ex.fmt.prepare_stream(chat_body):
             ex.strip_usage_chunk = True
             ex.body_changed = True
         request = self._client.build_request(

@@ -111,7 +111,8 @@ class QuotaStep:
         remaining = self._book.take(ex.workspace.id, period, limit)
         if remaining is None:
             raise QuotaExceeded(
-                f"Monthly quota of {limit} requests used up; it resets at the next month.",
+                f"Monthly quota of {limit} requests used up; "
+                "it resets at the next month.",
                 headers={"retry-after": str(max(1, reset - int(now.timestamp())))},
             )
         ex.quota.remaining = remaining

@@ -132,7 +132,7 @@ def _read_rates(provider: str, model: str) -> Rates | None:
         if not isinstance(base, Decimal) or not tiers:
             return None
         bases.append(base)
-        below = min(below, min(tier.start for tier in tiers))
+        below = min(below, *(tier.start for tier in tiers))
     if bases[0] < 0 or bases[1] < 0:
         return None
     return Rates(

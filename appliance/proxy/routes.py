@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Request, Response, get, route
 from litestar.datastructures import State
+from litestar.enums import HttpMethod
 from litestar.params import FromPath
 from litestar.response import Stream
 
@@ -26,7 +27,13 @@ from appliance.proxy.headers import quota_headers, savings_headers
 log = logging.getLogger(__name__)
 OPENAI = OpenAIFormat()
 ANTHROPIC = AnthropicFormat()
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+METHODS = [
+    HttpMethod.GET,
+    HttpMethod.POST,
+    HttpMethod.PUT,
+    HttpMethod.PATCH,
+    HttpMethod.DELETE,
+]
 
 
 def format_for(path: str, headers: dict[str, str]) -> ProviderFormat:

@@ -176,12 +176,12 @@ def read_amount(matches: list[re.Match[str]], position: int, found: Features) ->
 def record_amount(value: float, units: list[str], found: Features) -> None:
     for unit in units:
         value *= SCALES.get(unit, 1.0)
-    unit = next((u for u in units if u not in SCALES), None)
+    named = next((u for u in units if u not in SCALES), None)
     shown = f"{value:g}"
-    if unit is None:
+    if named is None:
         found.numbers.append(shown)
     else:
-        found.quantities[(shown, unit)] += 1
+        found.quantities[(shown, named)] += 1
 
 
 def read_word_facts(words: list[Word], found: Features) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import lancedb
 import numpy as np
@@ -143,7 +144,7 @@ class SemanticIndex:
         live = f"scope = {quoted(scope)} AND expires_at > {self._clock()!r}"
         found = (
             self._table.search(np.asarray(vector, dtype=np.float32))
-            .distance_type("cosine")
+            .distance_type("cosine")  # type: ignore[attr-defined]
             .where(live, prefilter=True)
             .select(["entry_key", "text", "_distance"])
             .limit(k)
@@ -213,13 +214,15 @@ class SemanticIndex:
                         del self._scopes[scope]
         return doomed.total()
 
-    def _column(self, name: str, where: str) -> list[object]:
+    def _column(self, name: str, where: str) -> list[Any]:
         found = self._table.search().where(where).select([name]).limit(None).to_arrow()
         return found[name].to_pylist()
 
     def _as_arrow(self, rows: list[dict[str, object]]) -> pa.Table:
         schema = entry_schema(self._dim)
-        columns = {name: [row[name] for row in rows] for name in schema.names}
+        columns: dict[str, list[Any]] = {
+            name: [row[name] for row in rows] for name in schema.names
+        }
         flat = np.concatenate(columns.pop("vector")).astype(np.float32)
         vectors = pa.FixedSizeListArray.from_arrays(pa.array(flat), self._dim)
         return (

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from appliance.errors import NotFound
 from appliance.store import workspaces
@@ -79,7 +79,7 @@ def list_for(engine: Engine, workspace_ref: str) -> list[ProxyKey]:
     workspace = workspaces.get(engine, workspace_ref)
     with session(engine) as db:
         query = select(ProxyKey).where(ProxyKey.workspace_id == workspace.id)
-        return list(db.exec(query.order_by(ProxyKey.created_at)).all())
+        return list(db.exec(query.order_by(col(ProxyKey.created_at))).all())
 
 
 def lookup(engine: Engine, plaintext: str) -> tuple[ProxyKey, Workspace] | None:
@@ -88,7 +88,7 @@ def lookup(engine: Engine, plaintext: str) -> tuple[ProxyKey, Workspace] | None:
     with session(engine) as db:
         row = db.exec(
             select(ProxyKey, Workspace)
-            .join(Workspace, Workspace.id == ProxyKey.workspace_id)
+            .join(Workspace, col(Workspace.id) == col(ProxyKey.workspace_id))
             .where(ProxyKey.key_hash == digest)
         ).first()
     if row is None:

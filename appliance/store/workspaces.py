@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from appliance.errors import InvalidRequest, NotFound
 from appliance.settings import PlanSettings
@@ -111,7 +111,9 @@ def get(engine: Engine, ref: str) -> Workspace:
 
 def list_all(engine: Engine) -> list[Workspace]:
     with session(engine) as db:
-        return list(db.exec(select(Workspace).order_by(Workspace.created_at)).all())
+        return list(
+            db.exec(select(Workspace).order_by(col(Workspace.created_at))).all()
+        )
 
 
 def update(engine: Engine, ref: str, **changes: Any) -> Workspace:

@@ -9,6 +9,7 @@ writes whatever is left. Listeners (the admin API's live views) get a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -45,7 +46,7 @@ class UsageWriter:
         return lambda: self._listeners.remove(listener)
 
     def add(self, record: dict[str, Any], counted_period: str | None) -> None:
-        """Queue a record; `counted_period` adds one to its workspace's quota counter."""
+        """Queue a record; `counted_period` adds one to its workspace's quota count."""
         self._pending.append(record)
         workspace_id, key_id = record.get("workspace_id"), record.get("key_id")
         if counted_period and workspace_id:
@@ -99,9 +100,7 @@ class UsageWriter:
 
     async def _run(self) -> None:
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
-            except TimeoutError:
-                pass
             self._wake.clear()
             await self.flush()
