@@ -19,10 +19,12 @@ from appliance.cache.keys import SemanticQuery
 from appliance.cache.store import Entry, ExactStore
 from appliance.semantic.decision import decide
 from appliance.semantic.embedder import Embedder
+from appliance.semantic.guards import servable
 from appliance.semantic.index import Candidate, NewEntry, SemanticIndex
 
 log = logging.getLogger(__name__)
 CANDIDATES = 5
+MAX_SCOPE_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class SemanticCache:
 
     async def lookup(self, query: SemanticQuery, threshold: float) -> Entry | None:
         """The stored answer of the nearest entry the guards accept, if any."""
-        if not self.index.has_scope(query.scope):
+        if not servable(query.text) or not self.index.has_scope(query.scope):
             return None
         self.embedded_on_request += 1
         vector = await self.embedder.embed(query.text)
@@ -110,7 +112,10 @@ class SemanticCache:
     def remember(
         self, query: SemanticQuery, workspace_id: str, entry_key: str, ttl: float
     ) -> None:
-        """Embed and queue an entry in the background; the caller does not wait."""
+        """Embed and queue an entry in the background; the caller does not wait.
+        A prompt the guards would never serve is not embedded at all."""
+        if not servable(query.text):
+            return
         task = asyncio.create_task(self._add(query, workspace_id, entry_key, ttl))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -153,7 +158,13 @@ class SemanticCache:
         if now >= self._purge_at:
             self._purge_at = now + self._upkeep.purge_seconds
             removed = await asyncio.to_thread(self.index.purge_expired)
-            log.info("semantic index: %d expired entries purged", removed)
+            # Search time grows with a scope's size: keep each to the newest rows.
+            capped = await asyncio.to_thread(self.index.cap_scopes, MAX_SCOPE_ROWS)
+            log.info(
+                "semantic index: %d expired and %d oldest entries removed",
+                removed,
+                capped,
+            )
         if now >= self._optimize_at and self._unoptimized:
             self._optimize_at = now + self._upkeep.optimize_seconds
             self._unoptimized = 0
