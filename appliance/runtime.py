@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -45,7 +44,6 @@ class Runtime:
     tokens: TokenCounter
     embedder: Embedder | None
     routers: RouterSlot
-    extras: dict[str, Any] = field(default_factory=dict)
     _scheduler: AsyncIOScheduler | None = None
     _router_task: asyncio.Task[None] | None = None
 

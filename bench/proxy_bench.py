@@ -12,8 +12,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,36 +19,11 @@ import time
 from pathlib import Path
 
 import aiohttp
+from processes import free_port, start, wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}]}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"port {port} never opened")
-
-
-def start(args: list[str], env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def start_optera(
@@ -88,8 +61,17 @@ def start_optera(
             text=True,
             check=True,
         ).stdout
-    )  # noqa: E731
-    ws = run("workspace", "create", "--name", "bench", "--plan", "custom", "--quota", "1000000000")
+    )
+    ws = run(
+        "workspace",
+        "create",
+        "--name",
+        "bench",
+        "--plan",
+        "custom",
+        "--quota",
+        "1000000000",
+    )
     run("subscription", "activate", ws["id"])
     key = run("key", "issue", ws["id"])["key"]
     proc = start([*cli, "serve"], env)

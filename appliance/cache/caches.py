@@ -28,14 +28,13 @@ class Caches:
     flights: Flights
     weights: TokenWeights
     semantic: SemanticCache | None = None
-    owns_embedder: bool = False
 
     @classmethod
     def open(
         cls, settings: Settings, engine: Engine | None, embedder: Embedder | None = None
     ) -> Caches:
-        """The caches; the semantic one only when enabled, with `embedder` or
-        (when none is handed in) an embedder of its own."""
+        """The caches; the semantic one only when enabled, on the runtime's
+        `embedder` (which the runtime owns and closes)."""
         limits = Limits(
             max_entries=settings.cache.max_entries,
             max_bytes=settings.cache.max_megabytes * MEGABYTE,
@@ -48,8 +47,8 @@ class Caches:
             weights=TokenWeights(),
         )
         if settings.semantic.enabled:
-            caches.owns_embedder = embedder is None
-            embedder = embedder or Embedder(settings.semantic, settings.data_path)
+            if embedder is None:
+                raise ValueError("the semantic cache needs an embedder")
             index = SemanticIndex.open(settings.data_path / INDEX_DIR, embedder.dim)
             caches.semantic = SemanticCache(embedder, index, store)
         return caches
@@ -68,7 +67,5 @@ class Caches:
     async def close(self) -> None:
         if self.semantic is not None:
             await self.semantic.close()
-            if self.owns_embedder:
-                self.semantic.embedder.close()
         await self.store.close()
         log.info("exact cache closed with %d entries in memory", len(self.store))
