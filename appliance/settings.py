@@ -66,6 +66,7 @@ class SemanticSettings(BaseModel):
     model: str = "optera/minilm-l6-int8"
     model_path: str | None = None
     threads: int = 1
+    mirror_rows: int = 50_000
 
 
 class CompressionSettings(BaseModel):

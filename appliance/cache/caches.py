@@ -49,7 +49,11 @@ class Caches:
         if settings.semantic.enabled:
             if embedder is None:
                 raise ValueError("the semantic cache needs an embedder")
-            index = SemanticIndex.open(settings.data_path / INDEX_DIR, embedder.dim)
+            index = SemanticIndex.open(
+                settings.data_path / INDEX_DIR,
+                embedder.dim,
+                mirror_rows=settings.semantic.mirror_rows,
+            )
             caches.semantic = SemanticCache(embedder, index, store)
         return caches
 

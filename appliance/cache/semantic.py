@@ -4,7 +4,7 @@ An entry is the last user turn's vector in its scope (everything else about
 the request, hashed), pointing at an exact-cache entry. A lookup in a scope
 with no entries costs no embedding. New entries are embedded off the request
 path and written to LanceDB in batches; the table is compacted and purged of
-expired rows in the background.
+expired rows in the background. Hot scopes are searched in memory.
 """
 
 from __future__ import annotations
@@ -89,9 +89,11 @@ class SemanticCache:
             return None
         self.embedded_on_request += 1
         vector = await self.embedder.embed(query.text)
-        candidates = await asyncio.to_thread(
-            self.index.search, query.scope, vector, CANDIDATES
-        )
+        candidates = self.index.search_in_memory(query.scope, vector, CANDIDATES)
+        if candidates is None:
+            candidates = await asyncio.to_thread(
+                self.index.search, query.scope, vector, CANDIDATES
+            )
         return await self._serve(query.text, candidates, threshold)
 
     async def _serve(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from appliance.semantic.features import features
 from appliance.semantic.guards import compare, servable
-from appliance.semantic.index import Candidate
+from appliance.semantic.rows import Candidate
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """The embedder: one fastembed model, L2-normalised vectors, batched off the loop.
 
 Built once at start-up and passed to whoever needs vectors. `embed_sync` is
-for worker threads and jobs; `embed` is for the event loop and merges
-concurrent callers into one model call on a dedicated worker thread.
+for worker threads and jobs; `embed` is for the event loop: it remembers the
+vectors of recent texts, and merges concurrent callers into one model call on
+a dedicated worker thread.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import logging
 import tempfile
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,10 @@ logger = logging.getLogger(__name__)
 
 PACKAGED_MODEL = "optera/minilm-l6-int8"
 PACKAGED_DIM = 384
+# Vectors of this many recent texts are kept (about 1.5 KB each at 384
+# dimensions): a new entry reuses its lookup's vector, and a repeated last
+# user turn behind a different history skips the model.
+MEMO_TEXTS = 4096
 TOKENIZER_FILES = (
     "tokenizer.json",
     "tokenizer_config.json",
@@ -43,9 +49,14 @@ class EmbedderConfig(Protocol):
 
 @dataclass(frozen=True)
 class Batching:
-    """How long `embed` waits to merge callers, and the largest merged call."""
+    """How long `embed` waits to merge callers, and the largest merged call.
 
-    max_wait_s: float = 0.002
+    With no wait, a call starts as soon as the worker is free, carrying every
+    text queued by then: nothing waits when traffic is light, and callers that
+    arrive while the model runs share the next call.
+    """
+
+    max_wait_s: float = 0.0
     max_items: int = 32
 
 
@@ -107,6 +118,7 @@ class Embedder:
         config: EmbedderConfig,
         data_dir: Path | None = None,
         batching: Batching | None = None,
+        memo_texts: int = MEMO_TEXTS,
     ) -> None:
         self._config = config
         self._data_dir = data_dir
@@ -119,8 +131,10 @@ class Embedder:
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="embedder")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[_Pending] = []
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
         self._busy = False
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memo_texts = memo_texts
         self.model_calls = 0
 
     @property
@@ -157,7 +171,13 @@ class Embedder:
         return vectors / np.maximum(norms, 1e-12)
 
     async def embed(self, text: str) -> np.ndarray:
-        """Embed one text off the loop, merged with other callers waiting now."""
+        """Embed one text off the loop, merged with other callers waiting now;
+        a text embedded recently is answered from memory. The vector is
+        read-only."""
+        remembered = self._memo.get(text)
+        if remembered is not None:
+            self._memo.move_to_end(text)
+            return remembered
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._adopt(loop)
@@ -166,10 +186,26 @@ class Embedder:
         if len(self._pending) >= self._batching.max_items:
             self._dispatch(loop)
         elif self._timer is None and not self._busy:
-            self._timer = loop.call_later(
-                self._batching.max_wait_s, self._dispatch, loop
-            )
-        return await pending.future
+            self._timer = self._schedule(loop)
+        vector = await pending.future
+        self._remember(text, vector)
+        return vector
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> asyncio.Handle:
+        # Even with no wait, dispatch after the callbacks already queued, so
+        # callers started together (asyncio.gather) share one model call.
+        if self._batching.max_wait_s > 0:
+            return loop.call_later(self._batching.max_wait_s, self._dispatch, loop)
+        return loop.call_soon(self._dispatch, loop)
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        if self._memo_texts <= 0:
+            return
+        vector.flags.writeable = False
+        self._memo[text] = vector
+        self._memo.move_to_end(text)
+        while len(self._memo) > self._memo_texts:
+            self._memo.popitem(last=False)
 
     def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
         # Requests queued on an earlier event loop (a test's, or one that was

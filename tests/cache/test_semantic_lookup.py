@@ -78,3 +78,18 @@ async def test_entry_whose_answer_is_gone_is_skipped_and_dropped(parts):
     assert await cache.lookup(query, 0.9) is None
     await cache.tend()
     assert cache.index.count() == 0
+
+
+async def test_new_entry_reuses_the_vector_its_lookup_embedded(parts, embedder):
+    _, cache = parts
+    cache.remember(SemanticQuery("s", "How tall is Mount Everest?"), "ws", "k1", 60)
+    await cache.flush()
+    question = SemanticQuery("s", "How deep is the Mariana Trench in metres?")
+    before = embedder.model_calls
+
+    assert await cache.lookup(question, 0.88) is None
+    cache.remember(question, "ws", "k2", 60)
+    await cache.flush()
+
+    assert embedder.model_calls - before == 1
+    assert cache.index.count() == 2

@@ -85,3 +85,53 @@ def test_embed_recovers_when_an_earlier_event_loop_closed_mid_batch(embedder):
     vector = asyncio.run(asyncio.wait_for(embedder.embed("served later"), 10))
 
     assert vector.shape == (384,)
+
+
+async def test_lone_embed_starts_at_once_without_a_batching_wait(embedder):
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+
+    await embedder.embed("a lone question about the weather in Lisbon")
+
+    assert Batching().max_wait_s == 0.0
+    assert loop.time() - began < 0.4
+
+
+async def test_callers_arriving_while_the_model_runs_share_the_next_call(embedder):
+    before = embedder.model_calls
+    first = asyncio.create_task(embedder.embed("the first caller " * 40))
+    while embedder.model_calls == before:
+        await asyncio.sleep(0.0005)
+
+    later = [embedder.embed(f"a later caller number {n}") for n in range(5)]
+    await asyncio.gather(first, *later)
+
+    assert embedder.model_calls - before == 2
+
+
+async def test_a_text_embedded_recently_skips_the_model(embedder):
+    first = await embedder.embed("how many moons does the memo planet have")
+    before = embedder.model_calls
+
+    again = await embedder.embed("how many moons does the memo planet have")
+
+    assert embedder.model_calls == before
+    assert np.array_equal(first, again)
+    assert not again.flags.writeable
+
+
+async def test_memo_keeps_only_the_most_recent_texts(tmp_path: Path, packaged_model):
+    small = Embedder(packaged_model, tmp_path, memo_texts=2)
+    try:
+        for text in ("one", "two", "three"):
+            await small.embed(text)
+        calls = small.model_calls
+        await small.embed("three")
+        await small.embed("two")
+        unchanged = small.model_calls
+        await small.embed("one")
+    finally:
+        small.close()
+
+    assert unchanged == calls
+    assert small.model_calls == calls + 1
