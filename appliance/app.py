@@ -52,14 +52,16 @@ def build_pipeline(runtime: Runtime) -> Next:
     ]
     if runtime.embedder is not None:
         steps.append(RouteStep(runtime.routers, runtime.embedder, settings.routing))
-    return chain(steps, ForwardStep(runtime.client, settings.upstream))
+    return chain(steps, ForwardStep(runtime.upstream, settings.upstream))
 
 
 def compress_step(runtime: Runtime) -> CompressStep:
     """The compression step, with the summarizer calling upstream as the caller."""
     settings = runtime.settings
     caller = ChatCaller(
-        runtime.client, settings.upstream, settings.compression.summarize_timeout_s
+        runtime.upstream.client,
+        settings.upstream,
+        settings.compression.summarize_timeout_s,
     )
 
     def price(model: str, input_tokens: int, output_tokens: int) -> Decimal:

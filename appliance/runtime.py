@@ -10,7 +10,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
@@ -19,7 +18,7 @@ from appliance.jobs.scheduler import start_scheduler
 from appliance.pipeline.auth import KeyCache
 from appliance.pipeline.quota import BurstLimiter, QuotaBook
 from appliance.pricing.prices import Pricer
-from appliance.providers.upstream import build_client
+from appliance.providers.upstream import Upstream
 from appliance.routing.loader import RouterSlot
 from appliance.semantic.embedder import Embedder
 from appliance.settings import Settings
@@ -35,7 +34,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     writer: UsageWriter
-    client: httpx.AsyncClient
+    upstream: Upstream
     pricer: Pricer
     keys: KeyCache
     quota: QuotaBook
@@ -57,7 +56,7 @@ class Runtime:
             settings=settings,
             engine=engine,
             writer=UsageWriter(engine),
-            client=build_client(settings.upstream),
+            upstream=Upstream(settings.upstream),
             pricer=Pricer(settings.prices),
             keys=KeyCache(engine, settings.plans),
             quota=QuotaBook(engine),
@@ -92,7 +91,7 @@ class Runtime:
             await asyncio.gather(self._router_task, return_exceptions=True)
         await self.writer.stop()
         await self.caches.close()
-        await self.client.aclose()
+        await self.upstream.aclose()
         if self.embedder is not None:
             self.embedder.close()
         self.engine.dispose()

@@ -1,6 +1,10 @@
 """The floor of our stack: a Litestar app that only forwards (no auth, no pipeline).
 
-Run: python bench/bare_relay.py PORT UPSTREAM_URL TRANSPORT(aiohttp|httpx)
+Run: python bench/bare_relay.py PORT UPSTREAM_URL TRANSPORT(aiohttp|httpx|direct)
+
+`aiohttp` and `httpx` send through an httpx client on that transport, as a
+minimal relay would be written; `direct` hands the request to the aiohttp
+transport itself, as Optera's forward step does.
 """
 
 from __future__ import annotations
@@ -13,26 +17,31 @@ from litestar import Litestar, Request, Response, post
 from litestar.datastructures import State
 from litestar.response import Stream
 
-from appliance.providers.upstream import build_client
+from appliance.providers.upstream import Upstream
 from appliance.settings import UpstreamSettings
 
 
-def make_app(upstream: str, transport: str) -> Litestar:
-    client = build_client(UpstreamSettings(transport=transport))
+def make_app(base: str, transport: str) -> Litestar:
+    upstream = Upstream(
+        UpstreamSettings(transport="httpx" if transport == "httpx" else "aiohttp")
+    )
+    client = upstream.client
 
     @post("/v1/chat/completions", status_code=200)
     async def relay(request: Request, state: State) -> Response:
         body = await request.body()
-        upstream_request = client.build_request(
-            "POST",
-            upstream + "/v1/chat/completions",
-            content=body,
-            headers={
-                "content-type": "application/json",
-                "authorization": request.headers.get("authorization", ""),
-            },
-        )
-        response = await client.send(upstream_request, stream=True)
+        url = base + "/v1/chat/completions"
+        headers = {
+            "content-type": "application/json",
+            "authorization": request.headers.get("authorization", ""),
+        }
+        if transport == "direct":
+            response = await upstream.send(upstream.request("POST", url, headers, body))
+        else:
+            upstream_request = client.build_request(
+                "POST", url, content=body, headers=headers
+            )
+            response = await client.send(upstream_request, stream=True)
         if response.headers.get("content-type", "").startswith("text/event-stream"):
 
             async def chunks():  # type: ignore[no-untyped-def]

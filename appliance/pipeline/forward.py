@@ -16,7 +16,7 @@ from appliance.errors import UpstreamTimeout, UpstreamUnreachable
 from appliance.pipeline.context import Exchange, Reply
 from appliance.providers.base import HOP_BY_HOP, StreamMeter
 from appliance.providers.relay import relay
-from appliance.providers.upstream import is_timeout
+from appliance.providers.upstream import Upstream, is_timeout
 from appliance.settings import UpstreamSettings
 
 SSE = "text/event-stream"
@@ -25,8 +25,8 @@ SSE = "text/event-stream"
 class ForwardStep:
     """The last step: nothing after it, so it takes only the exchange."""
 
-    def __init__(self, client: httpx.AsyncClient, settings: UpstreamSettings) -> None:
-        self._client = client
+    def __init__(self, upstream: Upstream, settings: UpstreamSettings) -> None:
+        self._upstream = upstream
         self._settings = settings
 
     async def __call__(self, ex: Exchange) -> Reply:
@@ -34,19 +34,20 @@ class ForwardStep:
         if chat_body is not None and ex.fmt.prepare_stream(chat_body):
             ex.strip_usage_chunk = True
             ex.body_changed = True
-        request = self._client.build_request(
+        request = self._upstream.request(
             ex.method,
             self._url(ex),
-            headers=ex.fmt.upstream_headers(ex.headers),
-            content=self._content(ex),
+            ex.fmt.upstream_headers(ex.headers),
+            self._content(ex),
         )
-        response = await self._send(request)
+        deadline = time.monotonic() + self._settings.total_timeout_s
+        response = await self._send(request, deadline)
         ex.outcome.status = response.status_code
         ex.outcome.upstream_request_id = _request_id(response)
         headers = _pass_headers(response)
         if response.status_code == 200 and _is_sse(response):
-            return self._stream(ex, response, headers)
-        body = await self._read(response)
+            return self._stream(ex, response, headers, deadline)
+        body = await self._read(response, deadline)
         if response.status_code < 400:
             ex.outcome.usage = _usage_of(ex, body)
         else:
@@ -71,20 +72,21 @@ class ForwardStep:
             return json.dumps(ex.body, separators=(",", ":")).encode()
         return ex.raw_body
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        limit = self._settings.connect_timeout_s + self._settings.idle_timeout_s
+    async def _send(self, request: httpx.Request, deadline: float) -> httpx.Response:
+        """The answer's status and headers; the transport's connect and idle
+        timeouts bound the wait, the total deadline caps it."""
         try:
-            async with asyncio.timeout(limit):
-                return await self._client.send(request, stream=True)
+            async with asyncio.timeout_at(_loop_time(deadline)):
+                return await self._upstream.send(request)
         except TimeoutError:
             raise UpstreamTimeout("The upstream did not answer in time.") from None
         except httpx.TransportError as error:
             raise _transport_error(error, "did not answer in time") from None
 
-    async def _read(self, response: httpx.Response) -> bytes:
+    async def _read(self, response: httpx.Response, deadline: float) -> bytes:
         try:
-            async with asyncio.timeout(self._settings.total_timeout_s):
-                return await response.aread()
+            async with asyncio.timeout_at(_loop_time(deadline)):
+                return await _body(response)
         except TimeoutError:
             raise UpstreamTimeout(
                 "The upstream stopped answering mid-response."
@@ -94,7 +96,9 @@ class ForwardStep:
         finally:
             await response.aclose()
 
-    def _stream(self, ex: Exchange, response: httpx.Response, headers: list) -> Reply:
+    def _stream(
+        self, ex: Exchange, response: httpx.Response, headers: list, deadline: float
+    ) -> Reply:
         async def on_end(
             meter: StreamMeter, aborted: bool, events: list[bytes], error: str | None
         ) -> None:
@@ -110,16 +114,32 @@ class ForwardStep:
             ex.fmt.stream_meter(ex.strip_usage_chunk),
             on_end,
             filtering=ex.strip_usage_chunk,
-            deadline=time.monotonic() + self._settings.total_timeout_s,
+            deadline=deadline,
             failure_event=ex.fmt.stream_error,
         )
         return Reply(status=200, headers=headers, chunks=chunks, media_type=SSE)
+
+
+def _loop_time(deadline: float) -> float:
+    """A time.monotonic() deadline on the running loop's clock."""
+    loop = asyncio.get_running_loop()
+    return loop.time() + (deadline - time.monotonic())
 
 
 def _transport_error(error: httpx.TransportError, timeout_text: str) -> Exception:
     if is_timeout(error):
         return UpstreamTimeout(f"The upstream {timeout_text}.")
     return UpstreamUnreachable("The upstream could not be reached.")
+
+
+async def _body(response: httpx.Response) -> bytes:
+    """The body as sent; httpx's decoding layers only for an encoded one."""
+    stream = response.stream
+    if "content-encoding" in response.headers or not isinstance(
+        stream, httpx.AsyncByteStream
+    ):
+        return await response.aread()
+    return b"".join([chunk async for chunk in stream])
 
 
 def _usage_of(ex: Exchange, body: bytes):  # type: ignore[no-untyped-def]

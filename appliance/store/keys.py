@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -109,13 +110,15 @@ def touch(engine: Engine, last_used: dict[str, datetime]) -> None:
     """Write the last-use times gathered since the previous flush."""
     if not last_used:
         return
-    with session(engine) as db:
-        for key_id, when in last_used.items():
-            key = db.get(ProxyKey, key_id)
-            if key is not None:
-                key.last_used_at = when
-                db.add(key)
-        db.commit()
+    table: Table = ProxyKey.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("key_id"))
+        .values(last_used_at=bindparam("when"))
+    )
+    rows = [{"key_id": key_id, "when": when} for key_id, when in last_used.items()]
+    with engine.begin() as connection:
+        connection.execute(statement, rows)
 
 
 def describe(key: ProxyKey) -> dict[str, Any]:
