@@ -27,6 +27,7 @@ ZERO = Decimal(0)
 
 
 RATES_TTL_S = 3600.0
+REMEMBERED_MODELS = 10_000
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Pricer:
         rates = self._rates_for(provider, model)
         if rates is not None and usage.input_tokens < rates.below:
             return _linear_cost(rates, usage)
+        if rates is None and (provider, model) in self._unknown:
+            return ZERO  # genai-prices said so already; asking again costs ~0.1 ms
         return self._library_cost(provider, model, usage)
 
     def _rates_for(self, provider: str, model: str) -> Rates | None:
@@ -65,6 +68,9 @@ class Pricer:
         if cached is not None and cached[0] > now:
             return cached[1]
         rates = _read_rates(provider, model)
+        if len(self._rates) >= REMEMBERED_MODELS:  # model names are the caller's
+            self._rates.clear()
+            self._unknown.clear()
         self._rates[key] = (now + RATES_TTL_S, rates)
         return rates
 

@@ -8,6 +8,7 @@ import pytest
 from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 
+from appliance.pricing import prices
 from appliance.pricing.prices import Pricer
 from appliance.providers.usage import Usage, anthropic_usage, openai_usage
 from appliance.settings import PriceOverride
@@ -136,3 +137,17 @@ def test_direct_rates_agree_with_genai_prices_to_the_digit(model, usage):
         provider_id=provider,
     ).total_price
     assert Pricer({}).cost(provider, model, usage) == expected
+
+
+def test_unknown_model_is_looked_up_once_not_per_request(monkeypatch):
+    calls: list[str] = []
+
+    def counting(usage, model_ref, provider_id):  # type: ignore[no-untyped-def]
+        calls.append(model_ref)
+        return calc_price(usage, model_ref=model_ref, provider_id=provider_id)
+
+    monkeypatch.setattr(prices, "calc_price", counting)
+    pricer = Pricer({})
+    for _ in range(5):
+        assert pricer.cost("openai", "no-such-model-x", Usage(100, 10)) == 0
+    assert calls == ["no-such-model-x"]
