@@ -1,16 +1,12 @@
-"""Exact and semantic cache latency at the proxy, and lookups with 100,000 entries.
+"""Exact cache latency at the proxy, and the exact store holding 100,000 entries.
 
 Starts the bench upstream and Optera processes on loopback (compression,
 routing and leak scans off, so the cache is what is measured) and drives them
-one request at a time with aiohttp:
-
-- exact hit: the same request again and again;
-- semantic hit: paraphrases of one cached question;
-- miss: a new question each time, with the semantic cache off, then on (in a
-  new scope each time, and in a scope that holds entries);
-
-then measures in process the exact store and the semantic lookup holding
-100,000 entries.
+one request at a time with aiohttp: an exact hit again and again (semantic
+cache off, then on), no cache at all, and a miss. Then measures in process the
+exact store with 100,000 entries and the cache step's own time. The semantic
+cache's figures are in bench/semantic_bench.py, which uses `start_optera` and
+`timed` from here.
 
     .venv/bin/python bench/cache_bench.py [--requests 2000]
 """
@@ -35,16 +31,13 @@ import numpy as np
 from processes import free_port, start, wait_port
 
 from appliance.cache.caches import Caches
-from appliance.cache.keys import RequestIdentity, SemanticQuery, exact_key
-from appliance.cache.semantic import SemanticCache
+from appliance.cache.keys import RequestIdentity, exact_key
 from appliance.cache.store import Entry, ExactStore, Limits
 from appliance.pipeline.cache import CacheStep
 from appliance.pipeline.context import Exchange, Reply
 from appliance.pricing.prices import Pricer
 from appliance.providers.openai import OpenAIFormat
 from appliance.providers.usage import Usage
-from appliance.semantic.embedder import PACKAGED_MODEL, Embedder
-from appliance.semantic.index import NewEntry, SemanticIndex
 from appliance.settings import Settings
 from appliance.store.views import WorkspaceView
 
@@ -53,11 +46,6 @@ PY = sys.executable
 MODEL = "gpt-4o-mini"
 SYSTEM = {"role": "system", "content": "Answer in one sentence."}
 QUESTION = "What is the capital of France?"
-PARAPHRASES = (
-    "What's the capital city of France?",
-    "Tell me the capital of France.",
-    "Which city is the capital of France?",
-)
 ENTRIES = 100_000
 
 
@@ -73,14 +61,14 @@ class Optera:
     key: str
 
 
-def start_optera(upstream: str, data: Path, semantic: bool) -> Optera:
+def start_optera(upstream: str, data: Path, semantic: bool, threads: int = 1) -> Optera:
     port, admin = free_port(), free_port()
     data.mkdir(parents=True)
     config = data / "optera.toml"
     config.write_text(
         "[burst]\nrate_per_second = 1000000000.0\ncapacity = 1000000000\n"
         '[server]\nlog_level = "WARNING"\n'
-        f"[semantic]\nenabled = {str(semantic).lower()}\n"
+        f"[semantic]\nenabled = {str(semantic).lower()}\nthreads = {threads}\n"
         "[routing]\nenabled = false\n"
         "[compression]\npreamble = false\nrepetition = false\ntools = false\n"
         "images = false\nprovider_cache_breakpoints = false\n"
@@ -158,15 +146,6 @@ async def timed(
     return latencies, seen
 
 
-async def until_semantic_hit(session: aiohttp.ClientSession, target: Optera) -> None:
-    for _ in range(200):
-        _, seen = await timed(session, target, [body(PARAPHRASES[0])])
-        if seen["semantic"]:
-            return
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the paraphrase never became a semantic hit")
-
-
 async def proxy_figures(upstream: str, tmp: Path, requests: int) -> None:
     plain = start_optera(upstream, tmp / "exact-only", semantic=False)
     near = start_optera(upstream, tmp / "semantic-on", semantic=True)
@@ -185,33 +164,11 @@ async def proxy_figures(upstream: str, tmp: Path, requests: int) -> None:
             )
             report("no cache at all (x-optera-cache: off)", lat)
 
-            await until_semantic_hit(session, near)
-            paraphrases = [body(PARAPHRASES[i % 3]) for i in range(requests // 4)]
-            await timed(session, near, paraphrases[:50])
-            lat, seen = await timed(session, near, paraphrases)
-            assert seen["semantic"] == len(paraphrases), seen
-            report("semantic hit", lat)
-
-            count = requests // 4
             fresh = [
-                body(f"Question number {i} about {i * 7} apples?") for i in range(count)
+                body(f"Question number {i} about {i * 7} apples?")
+                for i in range(requests // 4)
             ]
-            base = report("miss, semantic off", (await timed(session, plain, fresh))[0])
-            scoped = [
-                body(f"Question {i}?", {"role": "system", "content": f"System {i}"})
-                for i in range(count)
-            ]
-            lat, _ = await timed(session, near, scoped)
-            empty = report("miss, semantic on, scope with no entries", lat)
-            crowded = [
-                body(f"How many moons does planet {i} have?") for i in range(count)
-            ]
-            lat, seen = await timed(session, near, crowded)
-            full = report("miss, semantic on, scope with entries", lat)
-            print(
-                f"  added by the semantic cache on a miss: {empty - base:+.2f} ms p50"
-                f" (empty scope), {full - base:+.2f} ms p50 (scope with entries)"
-            )
+            report("miss, semantic off", (await timed(session, plain, fresh))[0])
     finally:
         for target in (plain, near):
             target.proc.terminate()
@@ -260,13 +217,6 @@ def store_figures() -> None:
     )
 
 
-@dataclass
-class ModelChoice:
-    model: str = PACKAGED_MODEL
-    model_path: str | None = None
-    threads: int = 1
-
-
 def exchange(payload: bytes) -> Exchange:
     ex = Exchange(
         request_id="req_bench",
@@ -299,95 +249,18 @@ async def step_time(step: CacheStep, payloads: list[bytes]) -> list[float]:
     return took
 
 
-async def step_figures(tmp: Path, embedder: Embedder) -> None:
+async def step_figures(tmp: Path) -> None:
     """The cache step's own time, with an upstream that answers at once."""
     server = {"data_dir": str(tmp / "step")}
     off = Settings.model_validate({"server": server, "semantic": {"enabled": False}})
     plain = Caches.open(off, None)
-    near = Caches.open(Settings.model_validate({"server": server}), None, embedder)
-    assert near.semantic is not None
-    for caches in (plain, near):
-        caches.start()
-    plain_step, near_step = CacheStep(plain, Pricer({})), CacheStep(near, Pricer({}))
-    await step_time(plain_step, [body(QUESTION)])
-    report(
-        "cache step, exact hit", await step_time(plain_step, [body(QUESTION)] * 5000)
-    )
+    plain.start()
+    step = CacheStep(plain, Pricer({}))
+    await step_time(step, [body(QUESTION)])
+    report("cache step, exact hit", await step_time(step, [body(QUESTION)] * 5000))
     fresh = [body(f"Question {i} about {i * 7} apples?") for i in range(2000)]
-    report("cache step, miss, semantic off", await step_time(plain_step, fresh))
-    scoped = [
-        body(f"Question {i}?", {"role": "system", "content": f"System {i}"})
-        for i in range(2000)
-    ]
-    report(
-        "cache step, miss, semantic on, empty scope", await step_time(near_step, scoped)
-    )
-    await near.semantic.flush()
-    seeded = [body(f"How far is town {i} from the sea?") for i in range(50)]
-    await step_time(near_step, seeded)
-    await near.semantic.flush()
-    crowded = [body(f"How many moons does planet {i} have?") for i in range(200)]
-    report(
-        "cache step, miss, semantic on, scope with entries",
-        await step_time(near_step, crowded),
-    )
-    await near.semantic.flush()
-    paraphrase = [body(PARAPHRASES[i % 3]) for i in range(200)]
-    await step_time(near_step, [body(QUESTION)])
-    await near.semantic.flush()
-    report("cache step, semantic hit", await step_time(near_step, paraphrase))
-    for caches in (plain, near):
-        await caches.close()
-
-
-async def semantic_figures(tmp: Path) -> None:
-    embedder = Embedder(ModelChoice())
-    embedder.warm()
-    await step_figures(tmp, embedder)
-    index = SemanticIndex.open(tmp / "vectors", embedder.dim)
-    store = ExactStore(None, Limits(10, 10**8))
-    cache = SemanticCache(embedder, index, store)
-    rng = np.random.default_rng(7)
-    for start_at in range(0, ENTRIES - 1_000, 10_000):
-        size = min(10_000, ENTRIES - 1_000 - start_at)
-        vectors = rng.normal(size=(size, embedder.dim)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        for row, vector in enumerate(vectors):
-            n = start_at + row
-            index.add(
-                NewEntry(f"scope-{n % 1000}", "ws", vector, f"k{n}", f"t{n}", 3600)
-            )
-        index.flush()
-    busy = [f"Question {i}: how far is city {i} from the sea?" for i in range(1_000)]
-    for start_at in range(0, len(busy), 250):
-        texts = busy[start_at : start_at + 250]
-        for n, vector in enumerate(embedder.embed_sync(texts)):
-            index.add(
-                NewEntry("busy", "ws", vector, f"b{start_at + n}", texts[n], 3600)
-            )
-    index.flush()
-    store.put(Entry("b0", "ws", b"{}", Usage(1, 1), 0.0, 1e12))
-    index.optimize()
-    print(f"  semantic index holds {index.count():,} rows; the busy scope 1,000")
-
-    async def one(text: str) -> float:
-        began = time.perf_counter()
-        await cache.lookup(SemanticQuery("busy", text), 0.9)
-        return time.perf_counter() - began
-
-    await one("warm up")
-    hits = [
-        await one("Question 0: how far is city 0 from the sea?") for _ in range(100)
-    ]
-    report("semantic lookup, hit (embed + search + guards)", hits)
-    misses = [await one(f"Is planet {i} bigger than the moon?") for i in range(100)]
-    report("semantic lookup, miss in a scope of 1,000", misses)
-    began = time.perf_counter()
-    texts = [f"Is planet {i} bigger than the moon?" for i in range(400)]
-    await asyncio.gather(*(one(t) for t in texts))
-    per_second = 400 / (time.perf_counter() - began)
-    print(f"  semantic lookups, 400 at once: {per_second:,.0f} /s")
-    embedder.close()
+    report("cache step, miss", await step_time(step, fresh))
+    await plain.close()
 
 
 async def proxy_part(tmp: Path, requests: int) -> None:
@@ -412,7 +285,7 @@ async def main() -> None:
         await proxy_part(tmp, args.requests)
     print(f"In process, with {ENTRIES:,} entries:")
     store_figures()
-    await semantic_figures(tmp)
+    await step_figures(tmp)
 
 
 if __name__ == "__main__":

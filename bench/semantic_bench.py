@@ -1,10 +1,20 @@
-"""Semantic lookup cost with 100,000 entries: search, guards, embed, inserts.
+"""Semantic cache latency at the proxy, and lookups per second with 100,000 entries.
 
-Builds a LanceDB index of 100,000 rows (synthetic unit vectors spread over
-many scopes, plus one busy scope holding the real prompts of the labelled
-set), then measures insert throughput, filtered search, a full lookup
-(embed + search + decide) one at a time and under concurrency, and the cost
-of a lookup in an empty scope. Run: .venv/bin/python bench/semantic_bench.py
+At the proxy (loopback HTTP, one request at a time, Optera with the semantic
+cache on and a second one with it off, compression and routing off):
+
+- exact hit p50/p99;
+- semantic hit p50/p99: each query a different paraphrase from the labelled
+  set, so every one runs the model (no remembered vectors);
+- miss: distinct new questions, with the semantic cache off, then on in a
+  scope with no entries and in a scope holding 1,000 entries; the added
+  latency is the difference from semantic off, at p50 and p99.
+
+In process, with 100,000 rows in the index: the search alone (in-memory
+mirror and LanceDB fallback, scopes of 1,000 and 5,000 rows) and full
+lookups per second (embed + search + guards), one at a time and 32 at once.
+
+    .venv/bin/python bench/semantic_bench.py [--requests 1000]
 """
 
 from __future__ import annotations
@@ -13,25 +23,30 @@ import argparse
 import asyncio
 import json
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import numpy as np
+from cache_bench import Optera, body, start_optera, timed
+from processes import free_port, start, wait_port
 
-from appliance.semantic.decision import DEFAULT_THRESHOLD, decide
-from appliance.semantic.embedder import PACKAGED_MODEL, Batching, Embedder
-from appliance.semantic.features import features
-from appliance.semantic.guards import check
+from appliance.cache.keys import SemanticQuery
+from appliance.cache.semantic import SemanticCache
+from appliance.cache.store import ExactStore, Limits
+from appliance.semantic.embedder import PACKAGED_MODEL, Embedder
 from appliance.semantic.index import NewEntry, SemanticIndex
 
-PAIRS = (
-    Path(__file__).resolve().parent.parent / "tests" / "data" / "semantic_pairs.jsonl"
-)
-DIM = 384
-BUSY = "busy-scope"
+ROOT = Path(__file__).resolve().parent.parent
+PAIRS = ROOT / "tests" / "data" / "semantic_pairs.jsonl"
+PY = sys.executable
+POPULATED = {"role": "system", "content": "You answer questions about towns."}
+SEEDED = 1_000
+ROWS = 100_000
 
 
 @dataclass
@@ -41,164 +56,217 @@ class ModelChoice:
     threads: int = 1
 
 
-def percentiles(label: str, seconds: list[float]) -> None:
+def quantiles(seconds: list[float]) -> tuple[float, float]:
     ms = sorted(s * 1000 for s in seconds)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-    print(
-        f"  {label:<44} p50 {statistics.median(ms):7.2f} ms   p99 {p99:7.2f} ms"
-        f"   ({len(ms)} runs)"
+    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+
+
+def report(label: str, seconds: list[float]) -> tuple[float, float]:
+    p50, p99 = quantiles(seconds)
+    print(f"  {label:<46} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   (n={len(seconds)})")
+    return p50, p99
+
+
+def hit_pairs() -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in PAIRS.read_text().splitlines() if line]
+    return [(row["b"], row["a"]) for row in rows if row["label"] == "hit"]
+
+
+async def settled(session: aiohttp.ClientSession, target: Optera, text: str) -> None:
+    """Wait until the entries stored so far are searchable: `text` with more
+    trailing spaces each time is a semantic hit once its entry is flushed."""
+    for attempt in range(1, 300):
+        _, seen = await timed(session, target, [body(text + " " * attempt)])
+        if seen["semantic"]:
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("stored entries never became searchable")
+
+
+async def each_of(
+    session: aiohttp.ClientSession, target: Optera, payloads: list[bytes], kind: str
+) -> list[float]:
+    """Latencies of the payloads answered as `kind` (exact, semantic or miss)."""
+    kept: list[float] = []
+    for payload in payloads:
+        lat, seen = await timed(session, target, [payload])
+        if seen[kind]:
+            kept.extend(lat)
+    return kept
+
+
+async def semantic_hits(session: aiohttp.ClientSession, near: Optera) -> None:
+    pairs = hit_pairs()
+    await timed(session, near, [body(stored) for stored, _ in pairs])
+    await settled(session, near, pairs[0][0])
+    served = await each_of(
+        session, near, [body(query) for _, query in pairs], "semantic"
     )
+    report(f"semantic hit ({len(served)}/{len(pairs)} paraphrases served)", served)
 
 
-def timed(action: Callable[[], object], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return samples
+async def misses(
+    session: aiohttp.ClientSession, plain: Optera, near: Optera, count: int
+) -> None:
+    seeds = [
+        body(f"How far is town {i} from the sea?", POPULATED) for i in range(SEEDED)
+    ]
+    await timed(session, near, seeds)
+    await settled(session, near, "How far is town 0 from the sea?")
+    fresh = [body(f"Question number {i} about {i * 7} apples?") for i in range(count)]
+    base = report("miss, semantic off", (await timed(session, plain, fresh))[0])
+    scoped = [
+        body(f"Question {i}?", {"role": "system", "content": f"System {i}"})
+        for i in range(count)
+    ]
+    empty = report(
+        "miss, semantic on, scope with no entries",
+        (await timed(session, near, scoped))[0],
+    )
+    crowded = [
+        body(f"How many bridges does town {i} have?", POPULATED) for i in range(count)
+    ]
+    lat = await each_of(session, near, crowded, "miss")
+    full = report(f"miss, semantic on, scope of {SEEDED:,} entries", lat)
+    for label, (p50, p99) in (("empty scope", empty), ("populated scope", full)):
+        print(
+            f"  added on a miss, {label:<30} p50 {p50 - base[0]:+7.2f} ms"
+            f"   p99 {p99 - base[1]:+7.2f} ms"
+        )
 
 
-def unit_rows(rng: np.random.Generator, count: int) -> np.ndarray:
-    vectors = rng.standard_normal((count, DIM)).astype(np.float32)
+async def proxy_figures(upstream: str, tmp: Path, requests: int, threads: int) -> None:
+    plain = start_optera(upstream, tmp / "semantic-off", semantic=False)
+    near = start_optera(upstream, tmp / "semantic-on", semantic=True, threads=threads)
+    question = body("What is the capital of France?")
+    try:
+        async with aiohttp.ClientSession() as session:
+            await timed(session, near, [question] * 200)
+            lat, seen = await timed(session, near, [question] * requests)
+            assert seen["exact"] == requests, seen
+            report("exact hit (semantic on)", lat)
+            await semantic_hits(session, near)
+            await timed(session, plain, [question] * 100)
+            await misses(session, plain, near, requests // 3)
+    finally:
+        for target in (plain, near):
+            target.proc.terminate()
+            target.proc.wait(timeout=30)
+
+
+def unit_rows(rng: np.random.Generator, count: int, dim: int) -> np.ndarray:
+    vectors = rng.standard_normal((count, dim)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def fill(index: SemanticIndex, vectors: np.ndarray, scopes: list[str]) -> float:
-    started = time.perf_counter()
-    for start in range(0, len(vectors), 1000):
-        for offset, vector in enumerate(vectors[start : start + 1000]):
-            scope = scopes[start + offset]
-            index.add(NewEntry(scope, "ws", vector, f"k{start + offset}", "x", 86400))
-        index.flush()
-    return time.perf_counter() - started
-
-
-def build(path: Path, embedder: Embedder, texts: list[str], rows: int) -> SemanticIndex:
+def fill(index: SemanticIndex, embedder: Embedder, texts: list[str]) -> None:
+    """95 scopes of 1,000 synthetic rows, one of 4,000 synthetic rows plus the
+    real texts of the labelled set: 100,000 rows in all."""
     rng = np.random.default_rng(7)
-    index = SemanticIndex.open(path, DIM)
-    busy_rows = 5000 - len(texts)
-    synthetic = rows - 5000
-    scopes = [f"scope-{n % (synthetic // 50)}" for n in range(synthetic)]
-    scopes += [BUSY] * busy_rows
-    elapsed = fill(index, unit_rows(rng, len(scopes)), scopes)
-    print(f"insert, batches of 1000: {len(scopes) / elapsed:,.0f} rows/s")
-
-    real = embedder.embed_sync(texts)
-    for n, (text, vector) in enumerate(zip(texts, real, strict=True)):
-        index.add(NewEntry(BUSY, "ws", vector, f"real{n}", text, 86400))
-    index.flush()
-
-    singles = []
-    for vector in unit_rows(rng, 20):
-        started = time.perf_counter()
-        index.add(NewEntry("scope-1", "ws", vector, "one", "x", 86400))
+    dim = embedder.dim
+    for scope in range(95):
+        for n, vector in enumerate(unit_rows(rng, 1000, dim)):
+            index.add(NewEntry(f"scope-{scope}", "ws", vector, f"k{n}", "x", 86400))
         index.flush()
-        singles.append(time.perf_counter() - started)
-    percentiles("insert, one row per table add", singles)
-
-    started = time.perf_counter()
+    big = 5000 - len(texts)
+    for n, vector in enumerate(unit_rows(rng, big, dim)):
+        index.add(NewEntry("big", "ws", vector, f"b{n}", "x", 86400))
+    for n, vector in enumerate(embedder.embed_sync(texts)):
+        index.add(NewEntry("big", "ws", vector, f"real{n}", texts[n], 86400))
+    index.flush()
     index.optimize()
+
+
+def rate(label: str, work: Callable[[int], object], seconds: float = 1.5) -> None:
+    samples = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        began = time.perf_counter()
+        work(len(samples))
+        samples.append(time.perf_counter() - began)
+    p50, p99 = quantiles(samples)
     print(
-        f"optimize (compact + reindex) {time.perf_counter() - started:.2f} s,"
-        f" {index.count():,} rows"
-    )
-    return index
-
-
-def search_costs(index: SemanticIndex, embedder: Embedder, queries: list[str]) -> None:
-    rng = np.random.default_rng(11)
-    probe = unit_rows(rng, 1)[0]
-    vectors = embedder.embed_sync(queries)
-    cycle = iter(range(10**9))
-    print("filtered vector search, k=5:")
-    percentiles("scope of 50 rows", timed(lambda: index.search("scope-3", probe), 200))
-    percentiles(
-        "scope of 5,000 rows",
-        timed(lambda: index.search(BUSY, vectors[next(cycle) % len(vectors)]), 200),
-    )
-    percentiles(
-        "empty scope (has_scope only)", timed(lambda: index.search("none", probe), 2000)
+        f"  {label:<46} p50 {p50:7.3f} ms   p99 {p99:7.3f} ms"
+        f"   {len(samples) / sum(samples):9,.0f} /s"
     )
 
 
-def guard_costs(queries: list[str], stored: list[str]) -> None:
-    print("guards:")
-    cycle = iter(range(10**9))
-    percentiles(
-        "features(text)",
-        timed(lambda: features(queries[next(cycle) % len(queries)]), 3000),
-    )
-    percentiles(
-        "check(query, candidate)",
-        timed(
-            lambda: check(
-                queries[next(cycle) % len(queries)], stored[next(cycle) % len(stored)]
-            ),
-            3000,
-        ),
-    )
+def search_figures(mirrored: SemanticIndex, table: SemanticIndex, dim: int) -> None:
+    probes = unit_rows(np.random.default_rng(11), 64, dim)
+    for label, index in (("mirror", mirrored), ("LanceDB", table)):
+        for scope, size in (("scope-3", "1,000"), ("big", "5,000")):
+            index.search(scope, probes[0])
+            rate(
+                f"search, {label}, scope of {size} rows",
+                lambda n, i=index, s=scope: i.search(s, probes[n % 64]),
+            )
 
 
-async def lookups(index: SemanticIndex, embedder: Embedder, queries: list[str]) -> None:
-    async def one(text: str) -> bool:
-        vector = await embedder.embed(text)
-        found = await asyncio.to_thread(index.search, BUSY, vector, 5)
-        return decide(text, found, DEFAULT_THRESHOLD) is not None
+async def lookup_figures(cache: SemanticCache, label: str, texts: list[str]) -> None:
+    async def one(text: str) -> None:
+        await cache.lookup(SemanticQuery("big", text), 0.88)
 
-    samples, served = [], 0
-    for text in queries:
-        started = time.perf_counter()
-        served += await one(text)
-        samples.append(time.perf_counter() - started)
-    print(f"full lookup (embed + search + decide), threshold {DEFAULT_THRESHOLD}:")
-    percentiles(f"one at a time, served {served}/{len(queries)}", samples)
-    print(f"  one at a time: {len(samples) / sum(samples):,.0f} lookups/s")
-
-    for width in (8, 32):
-        started = time.perf_counter()
-        for start in range(0, len(queries), width):
-            await asyncio.gather(*(one(t) for t in queries[start : start + width]))
-        elapsed = time.perf_counter() - started
-        print(f"  {width} concurrent: {len(queries) / elapsed:,.0f} lookups/s")
-
-
-def embed_costs(embedder: Embedder, queries: list[str]) -> None:
-    print("embedding (packaged MiniLM int8, 1 thread):")
-    cycle = iter(range(10**9))
-    percentiles(
-        "embed_sync, one prompt",
-        timed(lambda: embedder.embed_sync([queries[next(cycle) % len(queries)]]), 200),
-    )
-    batch = queries[:32]
-    percentiles(
-        "embed_sync, 32 prompts in one call",
-        timed(lambda: embedder.embed_sync(batch), 10),
+    began = time.perf_counter()
+    for text in texts[:150]:
+        await one(text)
+    single = 150 / (time.perf_counter() - began)
+    began = time.perf_counter()
+    rest = texts[150:]
+    for start_at in range(0, len(rest), 32):
+        await asyncio.gather(*(one(t) for t in rest[start_at : start_at + 32]))
+    wide = len(rest) / (time.perf_counter() - began)
+    print(
+        f"  full lookups, {label:<8} one at a time {single:6,.0f} /s"
+        f"   32 at once {wide:6,.0f} /s"
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--wait-ms", type=float, default=Batching().max_wait_s * 1000)
-    args = parser.parse_args()
-
+async def index_figures(tmp: Path, threads: int) -> None:
     pairs = [json.loads(line) for line in PAIRS.read_text().splitlines() if line]
-    queries = [pair["a"] for pair in pairs]
     stored = sorted({pair["b"] for pair in pairs})
-    embedder = Embedder(
-        ModelChoice(), batching=Batching(max_wait_s=args.wait_ms / 1000)
-    )
+    embedder = Embedder(ModelChoice(threads=threads))
     embedder.warm()
-
-    with tempfile.TemporaryDirectory() as scratch:
-        index = build(Path(scratch), embedder, stored, args.rows)
-        embed_costs(embedder, queries)
-        search_costs(index, embedder, queries)
-        guard_costs(queries, stored)
-        asyncio.run(lookups(index, embedder, queries))
+    began = time.perf_counter()
+    fill(SemanticIndex.open(tmp / "vectors", embedder.dim), embedder, stored)
+    mirrored = SemanticIndex.open(tmp / "vectors", embedder.dim)
+    table = SemanticIndex.open(tmp / "vectors", embedder.dim, mirror_rows=0)
+    print(
+        f"  {mirrored.count():,} rows written and compacted in"
+        f" {time.perf_counter() - began:.1f} s"
+    )
+    search_figures(mirrored, table, embedder.dim)
+    store = ExactStore(None, Limits(10, 10**8))
+    for label, index in (("mirror", mirrored), ("LanceDB", table)):
+        # Fresh texts each round: a remembered vector would skip the model.
+        texts = [f"{pair['a']} ({label})" for pair in pairs]
+        await lookup_figures(SemanticCache(embedder, index, store), label, texts)
     embedder.close()
 
 
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--in-process-only", action="store_true")
+    parser.add_argument("--proxy-only", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="model threads")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="optera-semantic-bench-") as scratch:
+        tmp = Path(scratch)
+        if not args.in_process_only:
+            up_port = free_port()
+            upstream = start([PY, "bench/upstream.py", str(up_port), "0"])
+            wait_port(up_port)
+            try:
+                print("At the proxy (loopback HTTP, one request at a time):")
+                url = f"http://127.0.0.1:{up_port}"
+                await proxy_figures(url, tmp, args.requests, args.threads)
+            finally:
+                upstream.terminate()
+                upstream.wait(timeout=30)
+        if not args.proxy_only:
+            print(f"In process, {ROWS:,} rows in the index:")
+            await index_figures(tmp, args.threads)
+
+
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())
