@@ -177,7 +177,7 @@ def fill(index: SemanticIndex, embedder: Embedder, texts: list[str]) -> None:
     index.optimize()
 
 
-def rate(label: str, work: Callable[[int], object], seconds: float = 1.5) -> None:
+def rate(label: str, work: Callable[[int], object], seconds: float = 1.0) -> None:
     samples = []
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
@@ -233,6 +233,13 @@ async def index_figures(tmp: Path, threads: int) -> None:
     print(
         f"  {mirrored.count():,} rows written and compacted in"
         f" {time.perf_counter() - began:.1f} s"
+    )
+    probe = embedder.embed_sync(["first search after a restart"])[0]
+    began = time.perf_counter()
+    mirrored.search("big", probe)
+    print(
+        "  first search of a 5,000-row scope (copies it into memory):"
+        f" {(time.perf_counter() - began) * 1000:.1f} ms"
     )
     search_figures(mirrored, table, embedder.dim)
     store = ExactStore(None, Limits(10, 10**8))

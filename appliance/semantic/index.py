@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 from lancedb.index import BTree
 
-from appliance.semantic.mirror import Mirror, unit_rows
+from appliance.semantic.mirror import Block, Mirror, unit
 from appliance.semantic.rows import Candidate, Row
 
 logger = logging.getLogger(__name__)
@@ -37,16 +37,7 @@ DEFAULT_MIRROR_ROWS = 50_000
 # A mirrored scope up to this size is searched on the caller's thread (about
 # 0.3 ms at 384 dimensions); a larger one costs more than a hop to a thread.
 INLINE_ROWS = 10_000
-COLUMNS = (
-    "id",
-    "scope",
-    "workspace",
-    "vector",
-    "entry_key",
-    "created_at",
-    "expires_at",
-    "text",
-)
+MIRRORED = ("vector", "entry_key", "created_at", "expires_at", "text", "workspace")
 
 __all__ = ["Candidate", "NewEntry", "SemanticIndex"]
 
@@ -182,7 +173,7 @@ class SemanticIndex:
             rows = self._mirror.get(scope)
             if rows is None or rows.size > INLINE_ROWS:
                 return None
-            return rows.search(unit_rows([vector])[0], k, self._clock())
+            return rows.search(unit(vector), k, self._clock())
 
     def search(self, scope: str, vector: np.ndarray, k: int = 5) -> list[Candidate]:
         """The k nearest live entries of one scope, by cosine similarity: from
@@ -193,7 +184,7 @@ class SemanticIndex:
             with self._lock:
                 rows = self._mirror.get(scope)
                 if rows is not None:
-                    return rows.search(unit_rows([vector])[0], k, self._clock())
+                    return rows.search(unit(vector), k, self._clock())
         return self.search_table(scope, vector, k)
 
     def search_table(
@@ -305,26 +296,23 @@ class SemanticIndex:
         found = self._table.search().where(where).select([name]).limit(None).to_arrow()
         return found[name].to_pylist()
 
-    def _rows_of(self, scope: str) -> list[Row]:
+    def _rows_of(self, scope: str) -> Block:
         found = (
             self._table.search()
             .where(f"scope = {quoted(scope)}")
-            .select(list(COLUMNS))
+            .select(list(MIRRORED))
             .limit(None)
             .to_arrow()
         )
         vectors = found["vector"].combine_chunks().flatten().to_numpy()
-        vectors = vectors.reshape(-1, self._dim)
-        columns = {
-            name: found[name].to_pylist() for name in COLUMNS if name != "vector"
-        }
-        return [
-            Row(
-                vector=vectors[n],
-                **{name: values[n] for name, values in columns.items()},
-            )
-            for n in range(found.num_rows)
-        ]
+        return Block(
+            vectors=vectors.reshape(-1, self._dim),
+            created=found["created_at"].to_numpy(),
+            expires=found["expires_at"].to_numpy(),
+            keys=found["entry_key"].to_pylist(),
+            texts=found["text"].to_pylist(),
+            workspaces=found["workspace"].to_pylist(),
+        )
 
     def _as_arrow(self, rows: list[Row]) -> pa.Table:
         schema = entry_schema(self._dim)

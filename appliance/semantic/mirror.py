@@ -17,6 +17,32 @@ import numpy as np
 from appliance.semantic.rows import Candidate, Row
 
 
+@dataclass(frozen=True)
+class Block:
+    """Rows of one scope as columns, the shape they are copied in."""
+
+    vectors: np.ndarray
+    created: np.ndarray
+    expires: np.ndarray
+    keys: list[str]
+    texts: list[str]
+    workspaces: list[str]
+
+    @classmethod
+    def of(cls, rows: list[Row]) -> Block:
+        return cls(
+            vectors=np.stack([row.vector for row in rows]),
+            created=np.array([row.created_at for row in rows]),
+            expires=np.array([row.expires_at for row in rows]),
+            keys=[row.entry_key for row in rows],
+            texts=[row.text for row in rows],
+            workspaces=[row.workspace for row in rows],
+        )
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
 @dataclass
 class ScopeRows:
     """One scope's rows: unit vectors in a growing matrix, and their columns."""
@@ -38,21 +64,21 @@ class ScopeRows:
     def size(self) -> int:
         return len(self.keys)
 
-    def append(self, rows: list[Row]) -> None:
+    def append(self, block: Block) -> None:
         """Add rows, growing the arrays by half again when they are full."""
-        needed = self.size + len(rows)
+        needed = self.size + len(block)
         if needed > len(self.vectors):
             capacity = max(needed, len(self.vectors) * 3 // 2, 16)
             self.vectors = _grown(self.vectors, capacity)
             self.expires = _grown(self.expires, capacity)
             self.created = _grown(self.created, capacity)
         start = self.size
-        self.vectors[start:needed] = unit_rows([row.vector for row in rows])
-        self.expires[start:needed] = [row.expires_at for row in rows]
-        self.created[start:needed] = [row.created_at for row in rows]
-        self.keys.extend(row.entry_key for row in rows)
-        self.texts.extend(row.text for row in rows)
-        self.workspaces.extend(row.workspace for row in rows)
+        self.vectors[start:needed] = unit_rows(block.vectors)
+        self.expires[start:needed] = block.expires
+        self.created[start:needed] = block.created
+        self.keys.extend(block.keys)
+        self.texts.extend(block.texts)
+        self.workspaces.extend(block.workspaces)
 
     def keep(self, kept: np.ndarray) -> int:
         """Keep only the rows where `kept` is true; returns how many went."""
@@ -113,13 +139,13 @@ class Mirror:
     def __contains__(self, scope: str) -> bool:
         return scope in self._scopes
 
-    def install(self, scope: str, rows: list[Row]) -> None:
+    def install(self, scope: str, block: Block) -> None:
         """Hold a scope loaded from the table, if it fits in the budget."""
         self.drop(scope)
-        if not self.fits(len(rows)):
+        if not self.fits(len(block)):
             return
         loaded = ScopeRows(self._dim)
-        loaded.append(rows)
+        loaded.append(block)
         self._scopes[scope] = loaded
         self._rows += loaded.size
         self._shed(keep=scope)
@@ -131,7 +157,7 @@ class Mirror:
             if row.scope in self._scopes:
                 by_scope.setdefault(row.scope, []).append(row)
         for scope, added in by_scope.items():
-            self._scopes[scope].append(added)
+            self._scopes[scope].append(Block.of(added))
             self._rows += len(added)
             if not self.fits(self._scopes[scope].size):
                 self.drop(scope)
@@ -170,7 +196,12 @@ class Mirror:
             self.drop(oldest)
 
 
-def unit_rows(vectors: list[np.ndarray] | np.ndarray) -> np.ndarray:
+def unit(vector: np.ndarray) -> np.ndarray:
+    """One vector as float32 of unit length."""
+    return unit_rows(np.asarray(vector).reshape(1, -1))[0]
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
     """Vectors as float32 rows of unit length (zero rows stay zero)."""
     matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
