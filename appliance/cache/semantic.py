@@ -126,7 +126,7 @@ class SemanticCache:
         self, query: SemanticQuery, workspace_id: str, entry_key: str, ttl: float
     ) -> None:
         try:
-            vector = await self.embedder.embed(query.text)
+            vector = await self.embedder.embed(query.text, urgent=False)
         except Exception:
             log.exception("embedding a new semantic entry failed; it is not kept")
             return

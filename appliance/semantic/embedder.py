@@ -53,17 +53,22 @@ class Batching:
 
     With no wait, a call starts as soon as the worker is free, carrying every
     text queued by then: nothing waits when traffic is light, and callers that
-    arrive while the model runs share the next call.
+    arrive while the model runs share the next call. Texts a request waits for
+    go first; background texts (new entries) go only when none are waiting,
+    a few at a time, because each text adds about as much time to a call as a
+    call of its own takes, and a request arriving meanwhile waits for it.
     """
 
     max_wait_s: float = 0.0
     max_items: int = 32
+    background_items: int = 4
 
 
 @dataclass
 class _Pending:
     text: str
     future: asyncio.Future[np.ndarray]
+    urgent: bool
 
 
 def assemble_packaged_model(target: Path) -> Path:
@@ -170,10 +175,11 @@ class Embedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 
-    async def embed(self, text: str) -> np.ndarray:
+    async def embed(self, text: str, urgent: bool = True) -> np.ndarray:
         """Embed one text off the loop, merged with other callers waiting now;
         a text embedded recently is answered from memory. The vector is
-        read-only."""
+        read-only. A request that waits for the answer is `urgent`; work done
+        after the answer has gone out is not, and waits for urgent texts."""
         remembered = self._memo.get(text)
         if remembered is not None:
             self._memo.move_to_end(text)
@@ -181,7 +187,7 @@ class Embedder:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._adopt(loop)
-        pending = _Pending(text, loop.create_future())
+        pending = _Pending(text, loop.create_future(), urgent)
         self._pending.append(pending)
         if len(self._pending) >= self._batching.max_items:
             self._dispatch(loop)
@@ -221,8 +227,12 @@ class Embedder:
             self._timer = None
         if self._busy or not self._pending:
             return
-        batch = self._pending[: self._batching.max_items]
-        del self._pending[: len(batch)]
+        batch = [item for item in self._pending if item.urgent]
+        batch = batch[: self._batching.max_items]
+        if not batch:
+            batch = self._pending[: self._batching.background_items]
+        chosen = {id(item) for item in batch}
+        self._pending = [item for item in self._pending if id(item) not in chosen]
         self._busy = True
         work = loop.run_in_executor(
             self._worker, self.embed_sync, [item.text for item in batch]

@@ -135,3 +135,27 @@ async def test_memo_keeps_only_the_most_recent_texts(tmp_path: Path, packaged_mo
 
     assert unchanged == calls
     assert small.model_calls == calls + 1
+
+
+async def test_waiting_requests_are_embedded_before_background_texts(embedder):
+    started = embedder.model_calls
+    first = asyncio.create_task(embedder.embed("the model is busy with this " * 40))
+    while embedder.model_calls == started:
+        await asyncio.sleep(0.0005)
+    finished: list[str] = []
+    background = asyncio.create_task(
+        embedder.embed("a new entry to remember later", urgent=False)
+    )
+    background.add_done_callback(lambda _: finished.append("background"))
+    await asyncio.sleep(0)
+    lookups = [
+        asyncio.create_task(embedder.embed(f"a request waits for this {n}"))
+        for n in range(3)
+    ]
+    for lookup in lookups:
+        lookup.add_done_callback(lambda _: finished.append("request"))
+
+    await asyncio.gather(first, background, *lookups)
+
+    assert finished == ["request", "request", "request", "background"]
+    assert embedder.model_calls - started == 3
