@@ -67,6 +67,7 @@ class SemanticSettings(BaseModel):
     model_path: str | None = None
     threads: int = 1
     mirror_rows: int = 50_000
+    word_overlap: float = 0.4
 
 
 class CompressionSettings(BaseModel):

@@ -4,7 +4,8 @@ An entry is the last user turn's vector in its scope (everything else about
 the request, hashed), pointing at an exact-cache entry. A lookup in a scope
 with no entries costs no embedding. New entries are embedded off the request
 path and written to LanceDB in batches; the table is compacted and purged of
-expired rows in the background. Hot scopes are searched in memory.
+expired rows in the background. Hot scopes are searched in memory, and a prompt
+sharing too few content words with every entry of a hot scope is not embedded.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class SemanticCache:
         self._optimize_at = clock() + self._upkeep.optimize_seconds
         self._unoptimized = 0
         self.embedded_on_request = 0
+        self.gated = 0
 
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self._run(), name="semantic-upkeep")
@@ -86,6 +88,10 @@ class SemanticCache:
     async def lookup(self, query: SemanticQuery, threshold: float) -> Entry | None:
         """The stored answer of the nearest entry the guards accept, if any."""
         if not servable(query.text) or not self.index.has_scope(query.scope):
+            return None
+        if not self.index.may_hit(query.scope, query.text):
+            self.gated += 1
+            log.debug("semantic lookup gated: no entry shares enough words")
             return None
         self.embedded_on_request += 1
         vector = await self.embedder.embed(query.text)

@@ -5,6 +5,8 @@ makes a new fragment; `optimize` compacts them and brings the scalar index on
 `scope` up to date. Which scopes hold rows is kept in memory, so a lookup in
 an empty scope never touches the table, and hot scopes are searched in an
 in-memory mirror; a scope too large for the mirror is searched in LanceDB.
+The mirror also answers the lexical gate: whether any row of a hot scope shares
+enough content words with a prompt for the prompt to be worth embedding.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 from lancedb.index import BTree
 
+from appliance.semantic.lexical_gate import DEFAULT_WORD_OVERLAP, Vocabulary
 from appliance.semantic.mirror import Block, Mirror, unit
 from appliance.semantic.rows import Candidate, Row
 
@@ -90,6 +93,7 @@ class SemanticIndex:
         dim: int,
         clock: Callable[[], float],
         mirror_rows: int = DEFAULT_MIRROR_ROWS,
+        word_overlap: float = DEFAULT_WORD_OVERLAP,
     ) -> None:
         self._table = table
         self._dim = dim
@@ -100,6 +104,8 @@ class SemanticIndex:
         self._pending: list[Row] = []
         self._scopes: Counter[str] = Counter(self._column("scope", "true"))
         self._mirror = Mirror(dim, mirror_rows)
+        self._vocabulary = Vocabulary()
+        self._word_overlap = word_overlap
 
     @classmethod
     def open(
@@ -108,13 +114,14 @@ class SemanticIndex:
         dim: int,
         clock: Callable[[], float] = time.time,
         mirror_rows: int = DEFAULT_MIRROR_ROWS,
+        word_overlap: float = DEFAULT_WORD_OVERLAP,
     ) -> SemanticIndex:
         """Open the table under `path`, creating it and its scope index if new."""
         db = lancedb.connect(str(path))
         table = db.create_table(TABLE, schema=entry_schema(dim), exist_ok=True)
         if not any(index.columns == ["scope"] for index in table.list_indices()):
             table.create_index("scope", config=BTree())
-        return cls(table, dim, clock, mirror_rows)
+        return cls(table, dim, clock, mirror_rows, word_overlap)
 
     @property
     def pending(self) -> int:
@@ -147,6 +154,7 @@ class SemanticIndex:
             created_at=now,
             expires_at=now + entry.ttl_seconds,
             text=entry.text,
+            words=self._vocabulary.words(entry.text),
         )
         with self._lock:
             self._pending.append(row)
@@ -163,6 +171,22 @@ class SemanticIndex:
                 self._scopes.update(row.scope for row in rows)
                 self._mirror.append(rows)
         return len(rows)
+
+    def may_hit(self, scope: str, text: str) -> bool:
+        """False when the scope is in memory and none of its live rows shares
+        enough content words with `text` to be a semantic hit; True when one
+        does, or when the gate cannot tell (gate off, scope not in memory,
+        no content words in `text`)."""
+        if self._word_overlap <= 0:
+            return True
+        words = self._vocabulary.words(text)
+        if not words:
+            return True
+        with self._lock:
+            rows = self._mirror.get(scope)
+            if rows is None:
+                return True
+            return rows.may_match(words, self._word_overlap, self._clock())
 
     def search_in_memory(
         self, scope: str, vector: np.ndarray, k: int = 5
@@ -305,13 +329,15 @@ class SemanticIndex:
             .to_arrow()
         )
         vectors = found["vector"].combine_chunks().flatten().to_numpy()
+        texts = found["text"].to_pylist()
         return Block(
             vectors=vectors.reshape(-1, self._dim),
             created=found["created_at"].to_numpy(),
             expires=found["expires_at"].to_numpy(),
             keys=found["entry_key"].to_pylist(),
-            texts=found["text"].to_pylist(),
+            texts=texts,
             workspaces=found["workspace"].to_pylist(),
+            words=[self._vocabulary.words(text) for text in texts],
         )
 
     def _as_arrow(self, rows: list[Row]) -> pa.Table:

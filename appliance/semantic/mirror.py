@@ -1,4 +1,5 @@
-"""In-memory copies of hot scopes' rows, searched with one matrix-vector product.
+"""In-memory copies of hot scopes' rows, searched with one matrix-vector product;
+each scope also keeps its rows' content words for the lexical gate.
 
 LanceDB stays the durable store. A scope's rows are copied here on first use
 and kept in step with every write and delete; all scopes share one budget of
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from appliance.semantic.lexical_gate import ScopeWords
 from appliance.semantic.rows import Candidate, Row
 
 
@@ -27,6 +29,7 @@ class Block:
     keys: list[str]
     texts: list[str]
     workspaces: list[str]
+    words: list[frozenset[str]]
 
     @classmethod
     def of(cls, rows: list[Row]) -> Block:
@@ -37,6 +40,7 @@ class Block:
             keys=[row.entry_key for row in rows],
             texts=[row.text for row in rows],
             workspaces=[row.workspace for row in rows],
+            words=[row.words for row in rows],
         )
 
     def __len__(self) -> int:
@@ -45,7 +49,8 @@ class Block:
 
 @dataclass
 class ScopeRows:
-    """One scope's rows: unit vectors in a growing matrix, and their columns."""
+    """One scope's rows: unit vectors in a growing matrix, their columns, and
+    their content words for the lexical gate."""
 
     dim: int
     vectors: np.ndarray = field(init=False)
@@ -54,6 +59,7 @@ class ScopeRows:
     keys: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     workspaces: list[str] = field(default_factory=list)
+    words: ScopeWords = field(default_factory=ScopeWords)
 
     def __post_init__(self) -> None:
         self.vectors = np.zeros((0, self.dim), dtype=np.float32)
@@ -79,6 +85,7 @@ class ScopeRows:
         self.keys.extend(block.keys)
         self.texts.extend(block.texts)
         self.workspaces.extend(block.workspaces)
+        self.words.extend(block.words)
 
     def keep(self, kept: np.ndarray) -> int:
         """Keep only the rows where `kept` is true; returns how many went."""
@@ -93,7 +100,13 @@ class ScopeRows:
         self.workspaces = [
             ws for ws, keep in zip(self.workspaces, kept, strict=True) if keep
         ]
+        self.words.keep(kept)
         return gone
+
+    def may_match(self, words: frozenset[str], overlap: float, now: float) -> bool:
+        """Whether a row not yet expired shares enough content words with
+        `words` to be worth a search (see the lexical gate)."""
+        return self.words.may_match(words, overlap, self.expires[: self.size] > now)
 
     def search(self, query: np.ndarray, k: int, now: float) -> list[Candidate]:
         """The k most similar rows not yet expired, most similar first."""

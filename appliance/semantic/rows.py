@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,7 +18,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Row:
-    """One row of the table, as written and as mirrored in memory."""
+    """One row of the table, as written and as mirrored in memory (the content
+    words of its text are kept in memory only)."""
 
     id: str
     scope: str
@@ -28,3 +29,4 @@ class Row:
     created_at: float
     expires_at: float
     text: str
+    words: frozenset[str] = field(default_factory=frozenset)

@@ -8,6 +8,11 @@ import pytest
 
 from appliance.semantic.decision import DEFAULT_THRESHOLD, decide
 from appliance.semantic.index import Candidate
+from appliance.semantic.lexical_gate import (
+    DEFAULT_WORD_OVERLAP,
+    Vocabulary,
+    may_match_text,
+)
 from appliance.settings import SemanticSettings
 
 PAIRS = Path(__file__).resolve().parents[1] / "data" / "semantic_pairs.jsonl"
@@ -61,3 +66,24 @@ def test_recall_at_the_default_thresholds_is_at_least_0_6(outcomes):
     recall = sum(paraphrases) / len(paraphrases)
 
     assert recall >= 0.6
+
+
+def test_lexical_gate_keeps_recall_within_0_02_and_at_least_0_80(pairs, similarities):
+    overlap = SemanticSettings().word_overlap
+    vocabulary = Vocabulary()
+    served, through_gate = [], []
+    for pair, similarity in zip(pairs, similarities, strict=True):
+        if pair["label"] != "hit":
+            continue
+        candidate = Candidate("entry", pair["b"], float(similarity))
+        hit = decide(pair["a"], [candidate], DEFAULT_THRESHOLD) is not None
+        served.append(hit)
+        through_gate.append(
+            hit and may_match_text(vocabulary, pair["a"], pair["b"], overlap)
+        )
+    recall = sum(served) / len(served)
+    gated_recall = sum(through_gate) / len(through_gate)
+
+    assert overlap == DEFAULT_WORD_OVERLAP > 0
+    assert gated_recall >= 0.80
+    assert recall - gated_recall <= 0.02

@@ -1,0 +1,93 @@
+"""SemanticCache with the lexical gate: which misses skip the embedding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from appliance.cache.keys import SemanticQuery
+from appliance.cache.semantic import SemanticCache
+from appliance.cache.store import Entry, ExactStore, Limits
+from appliance.providers.usage import Usage
+from appliance.semantic.embedder import PACKAGED_MODEL, Embedder
+from appliance.semantic.index import SemanticIndex
+
+SCOPE = "scope-1"
+STORED = {
+    "k-rice": "How many calories are in 100 grams of cooked rice?",
+    "k-dark": "How do I enable dark mode in VS Code?",
+    "k-list": "How do I reverse a list in Python?",
+}
+
+
+@dataclass
+class ModelChoice:
+    model: str = PACKAGED_MODEL
+    model_path: str | None = None
+    threads: int = 1
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Iterator[Embedder]:
+    built = Embedder(ModelChoice(), memo_texts=0)
+    built.warm()
+    yield built
+    built.close()
+
+
+@pytest.fixture
+async def cache(tmp_path, embedder) -> SemanticCache:  # type: ignore[no-untyped-def]
+    store = ExactStore(None, Limits(100, 1_000_000))
+    index = SemanticIndex.open(tmp_path / "vectors", embedder.dim)
+    built = SemanticCache(embedder, index, store)
+    for key, text in STORED.items():
+        store.put(Entry(key, "ws", b'{"answer": 1}', Usage(10, 5), 0.0, 1e12))
+        built.remember(SemanticQuery(SCOPE, text), "ws", key, 600)
+    await built.flush()
+    # The first lookup of a scope copies it into memory; the gate acts after.
+    await built.lookup(SemanticQuery(SCOPE, "warm the scope up"), 0.88)
+    return built
+
+
+async def served_key(cache: SemanticCache, text: str) -> str | None:
+    found = await cache.lookup(SemanticQuery(SCOPE, text), 0.88)
+    return None if found is None else found.key
+
+
+async def test_unrelated_prompt_in_a_populated_scope_is_not_embedded(cache):
+    calls, embedded = cache.embedder.model_calls, cache.embedded_on_request
+
+    assert await served_key(cache, "Who won the football world cup in 2010?") is None
+
+    assert cache.embedder.model_calls == calls
+    assert cache.embedded_on_request == embedded
+    assert cache.gated == 1
+
+
+async def test_paraphrase_sharing_words_is_embedded_and_served(cache):
+    calls = cache.embedder.model_calls
+
+    assert await served_key(cache, "What's the way to reverse a Python list?") == (
+        "k-list"
+    )
+
+    assert cache.embedder.model_calls == calls + 1
+    assert cache.gated == 0
+
+
+@pytest.mark.parametrize(
+    "near_miss",
+    [
+        "How many calories are in 200 grams of cooked rice?",
+        "How do I disable dark mode in VS Code?",
+    ],
+)
+async def test_near_miss_is_embedded_and_refused_by_the_guards(cache, near_miss):
+    calls = cache.embedder.model_calls
+
+    assert await served_key(cache, near_miss) is None
+
+    assert cache.embedder.model_calls == calls + 1
+    assert cache.gated == 0
