@@ -11,9 +11,10 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from appliance.errors import OpteraError
+from appliance.errors import InvalidRequest, OpteraError
 from appliance.jobs.scan import run_scan
 from appliance.settings import Settings, load_settings
 from appliance.store import findings, keys, usage, workspaces
@@ -28,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
-    settings = load_settings(args.config)
+    try:
+        settings = load_settings(args.config)
+    except (OSError, ValueError) as error:  # a missing file, bad TOML, bad values
+        return _fail(args, f"the configuration cannot be used: {error}")
     try:
         result = args.handler(args, settings)
     except OpteraError as error:
@@ -54,7 +58,7 @@ def _print(args: argparse.Namespace, result: Any) -> None:
         return
     rows = result if isinstance(result, list) else [result]
     for row in rows:
-        print("  ".join(f"{k}={v}" for k, v in row.items() if v is not None))
+        print("  ".join(f"{k}={'-' if v is None else v}" for k, v in row.items()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,13 +179,23 @@ def cmd_key_list(args: argparse.Namespace, settings: Settings) -> list:
 
 
 def cmd_usage(args: argparse.Namespace, settings: Settings) -> list:
-    from datetime import datetime  # noqa: PLC0415
-
     engine = open_engine(settings.data_path)
     workspace_id = workspaces.get(engine, args.workspace).id if args.workspace else None
-    since = datetime.fromisoformat(args.since) if args.since else None
-    until = datetime.fromisoformat(args.until) if args.until else None
+    since = utc_moment(args.since, "--since") if args.since else None
+    until = utc_moment(args.until, "--until") if args.until else None
     return usage.totals_by(engine, args.by, workspace_id, since, until)
+
+
+def utc_moment(text: str, option: str) -> datetime:
+    """An ISO date or time; a date is its midnight, a time without an offset UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidRequest(
+            f"{option} takes an ISO date or time such as 2026-12-01 or "
+            f"2026-12-01T09:30:00Z, not {text!r}."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def cmd_leaks_scan(args: argparse.Namespace, settings: Settings) -> list:

@@ -119,3 +119,48 @@ def test_usage_totals_per_tag_are_exact(run, tmp_path):
             "cache_hits": 0,
         },
     ]
+
+
+def test_usage_period_takes_plain_dates_as_utc_days(run, tmp_path):
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from appliance.store.db import open_engine
+    from appliance.store.models import UsageRecord
+    from appliance.store.usage import write_batch
+
+    engine = open_engine(Path(tmp_path / "data"))
+    days = [
+        datetime(2026, 11, 30, 23, 59, tzinfo=UTC),
+        datetime(2026, 12, 1, 0, 1, tzinfo=UTC),
+    ]
+    rows = [
+        UsageRecord(
+            request_id=f"r{i}", workspace_id="ws", feature_tag="f", created_at=day
+        )
+        for i, day in enumerate(days)
+    ]
+    write_batch(engine, rows, {})
+    code, totals = run("usage", "--by", "feature", "--since", "2026-12-01")
+    assert code == 0
+    assert [t["requests"] for t in totals] == [1]
+    code, totals = run("usage", "--by", "feature", "--until", "2026-12-01T00:00:00")
+    assert [t["requests"] for t in totals] == [1]
+
+
+def test_usage_period_that_is_not_a_date_is_a_clean_error(run):
+    code, body = run("usage", "--by", "feature", "--since", "garbage")
+    assert code == 1
+    assert "--since takes an ISO date" in body["error"]
+
+
+def test_unreadable_configuration_is_a_clean_error(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTERA_CONFIG", str(tmp_path / "missing.toml"))
+    code, body = run("workspace", "list")
+    assert code == 1
+    assert body["error"].startswith("the configuration cannot be used")
+    monkeypatch.delenv("OPTERA_CONFIG")
+    monkeypatch.setenv("OPTERA_PORT", "abc")
+    code, body = run("workspace", "list")
+    assert code == 1
+    assert "port" in body["error"].lower()

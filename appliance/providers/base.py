@@ -7,6 +7,7 @@ body and stream events; the pipeline never parses provider JSON itself.
 from __future__ import annotations
 
 import json
+import math
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -86,12 +87,27 @@ class ProviderFormat(ABC):
         return out
 
 
+def _not_json(token: str) -> float:
+    raise InvalidRequest(
+        f"The request body is not valid JSON: {token} is not a number."
+    )
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise InvalidRequest(
+            f"The request body has a number out of range: {text[:40]}."
+        )
+    return number
+
+
 def parse_json_body(raw: bytes) -> dict[str, Any]:
     """The request body as a JSON object, or InvalidRequest."""
     if not raw.strip():
         raise InvalidRequest("The request body is empty; a JSON object is required.")
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidRequest(f"The request body is not valid JSON: {error}") from None
     except RecursionError:

@@ -31,6 +31,11 @@ def post(appliance, key: str, body, path: str = CHAT, **headers):  # type: ignor
     ("body", "fragment"),
     [
         (b"{not json", "not valid JSON"),
+        (
+            b'{"model": "gpt-4o", "temperature": NaN, "messages": []}',
+            "NaN is not a number",
+        ),
+        (b'{"model": "gpt-4o", "top_p": 1e400, "messages": []}', "out of range"),
         (b"", "empty"),
         (b"[1, 2]", "JSON object"),
         ({"messages": [{"role": "user", "content": "x"}]}, "'model'"),
