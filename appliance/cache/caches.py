@@ -53,6 +53,7 @@ class Caches:
                 settings.data_path / INDEX_DIR,
                 embedder.dim,
                 mirror_rows=settings.semantic.mirror_rows,
+                word_overlap=settings.semantic.word_overlap,
             )
             caches.semantic = SemanticCache(embedder, index, store)
         return caches

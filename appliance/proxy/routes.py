@@ -15,12 +15,14 @@ from litestar import Request, Response, get, route
 from litestar.datastructures import State
 from litestar.enums import HttpMethod
 from litestar.response import Stream
+from litestar.types import ASGIApp
 
 from appliance.errors import BodyTooLarge, NotFound, OpteraError
 from appliance.pipeline.context import Exchange, Next, Reply
 from appliance.providers.anthropic import AnthropicFormat
 from appliance.providers.base import ProviderFormat
 from appliance.providers.openai import OpenAIFormat
+from appliance.proxy.answer import Answer
 from appliance.proxy.headers import quota_headers, savings_headers
 
 log = logging.getLogger(__name__)
@@ -47,9 +49,10 @@ def format_for(path: str, headers: dict[str, str]) -> ProviderFormat:
 
 
 @route("/v1/{rest:path}", http_method=METHODS, name="proxy", include_in_schema=False)
-async def proxy(request: Request) -> Response:
+async def proxy(request: Request) -> ASGIApp:
     # Read from the request, not injected: Litestar's parameter parsing is a
-    # measurable share of a relayed request's CPU.
+    # measurable share of a relayed request's CPU. Every return is an ASGI app,
+    # which Litestar passes through as it is.
     state = request.app.state
     rest: str = request.path_params["rest"]
     # ASGI gives header names lower-cased; Litestar's Headers would copy them again.
@@ -82,7 +85,7 @@ async def proxy(request: Request) -> Response:
         return error_response(
             ex, OpteraError("Optera failed on this request; it was logged.")
         )
-    return to_response(ex, reply)
+    return to_response(ex, reply, request)
 
 
 def _safe_path(raw: str, path: str) -> bool:
@@ -133,46 +136,38 @@ def _controls(headers: dict[str, str]) -> dict[str, str]:
     return controls
 
 
-def to_response(ex: Exchange, reply: Reply) -> Response:
+def to_response(ex: Exchange, reply: Reply, request: Request) -> ASGIApp:
     headers = _merge(reply.headers, ex)
     if reply.chunks is not None:
-        return Stream(
+        stream = Stream(
             reply.chunks,
             status_code=reply.status,
-            headers=headers,
+            headers=dict(headers),
             media_type=reply.media_type,
         )
-    return Response(
-        content=reply.body or b"",
-        status_code=reply.status,
-        headers=headers,
-        media_type=reply.media_type,
-    )
+        return stream.to_asgi_response(app=None, request=request)
+    return Answer(reply.status, headers, reply.body or b"", reply.media_type)
 
 
-def _merge(upstream: list[tuple[str, str]], ex: Exchange) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, value in upstream:
-        headers[name] = value
-    headers.update(savings_headers(ex))
-    headers.update(quota_headers(ex))
-    headers["X-Optera-Request-Id"] = ex.request_id
-    return headers
+def _merge(upstream: list[tuple[str, str]], ex: Exchange) -> list[tuple[str, str]]:
+    """The upstream's headers (repeated ones kept) and Optera's, ours winning."""
+    ours = [
+        *savings_headers(ex).items(),
+        *quota_headers(ex).items(),
+        ("X-Optera-Request-Id", ex.request_id),
+    ]
+    taken = {name.lower() for name, _ in ours}
+    return [(n, v) for n, v in upstream if n.lower() not in taken] + ours
 
 
-def error_response(ex: Exchange, error: OpteraError) -> Response:
-    headers = {
-        **quota_headers(ex),
-        **error.headers,
-        "X-Optera-Request-Id": ex.request_id,
-    }
+def error_response(ex: Exchange, error: OpteraError) -> Answer:
+    headers = [
+        *quota_headers(ex).items(),
+        *error.headers.items(),
+        ("X-Optera-Request-Id", ex.request_id),
+    ]
     body: Any = ex.fmt.error_body(error)
-    return Response(
-        content=json.dumps(body).encode(),
-        status_code=error.status,
-        headers=headers,
-        media_type="application/json",
-    )
+    return Answer(error.status, headers, json.dumps(body).encode(), "application/json")
 
 
 @get("/healthz", include_in_schema=False)

@@ -91,3 +91,28 @@ async def test_near_miss_is_embedded_and_refused_by_the_guards(cache, near_miss)
 
     assert cache.embedder.model_calls == calls + 1
     assert cache.gated == 0
+
+
+@pytest.mark.parametrize(("overlap", "gated"), [(0.4, 1), (0.0, 0)])
+async def test_config_word_overlap_reaches_the_gate(tmp_path, embedder, overlap, gated):
+    from appliance.cache.caches import Caches  # noqa: PLC0415
+    from appliance.settings import load_settings  # noqa: PLC0415
+
+    settings = load_settings(None, {"OPTERA_DATA_DIR": str(tmp_path)})
+    settings.semantic.enabled = True
+    settings.semantic.word_overlap = overlap
+    caches = Caches.open(settings, None, embedder)
+    semantic = caches.semantic
+    assert semantic is not None
+    for key, text in STORED.items():
+        caches.store.put(Entry(key, "ws", b'{"answer": 1}', Usage(10, 5), 0.0, 1e12))
+        semantic.remember(SemanticQuery(SCOPE, text), "ws", key, 600)
+    await semantic.flush()
+    await semantic.lookup(SemanticQuery(SCOPE, "warm the scope up"), 0.88)
+    calls = embedder.model_calls
+
+    assert await served_key(semantic, "Who won the football world cup in 2010?") is None
+
+    assert semantic.gated == gated
+    assert embedder.model_calls == calls + (1 - gated)
+    await caches.close()

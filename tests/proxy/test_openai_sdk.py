@@ -230,3 +230,20 @@ def test_savings_headers_are_exposed_to_browsers(appliance):
     }
     assert {name.lower() for name in SAVINGS_HEADERS} <= exposed
     assert "x-optera-quota-remaining" in exposed
+
+
+def test_an_upstream_header_named_like_ours_does_not_override_it(appliance):
+    _, key = appliance.workspace()
+    appliance.upstream.reply(
+        headers={"x-cache-hit": "true", "x-tokens-saved": "999", "x-upstream": "a"}
+    )
+    response = httpx.post(
+        appliance.url + "/v1/chat/completions",
+        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    assert response.status_code == 200
+    assert response.headers.get_list("x-cache-hit") == ["false"]
+    assert response.headers.get_list("x-tokens-saved") == ["0"]
+    assert response.headers["x-upstream"] == "a"
+    assert response.headers.get_list("content-type") == ["application/json"]
