@@ -24,11 +24,20 @@ def write_batch(
     counts: dict[tuple[str, str], int],
 ) -> None:
     """Insert records (rows or column dicts) and add to quota counters at once."""
-    rows = [_columns(record) for record in records]
+    rows = RecordRows(engine)
+    write_rows(engine, rows, [rows.row(_columns(record)) for record in records], counts)
+
+
+def write_rows(
+    engine: Engine,
+    rows: RecordRows,
+    params: list[tuple[Any, ...]],
+    counts: dict[tuple[str, str], int],
+) -> None:
+    """Insert records already converted by `rows`, and add to quota counters."""
     with session(engine) as db:
-        if rows:
-            sql, params = _driver_insert(engine, rows)
-            db.connection().exec_driver_sql(sql, params)
+        if params:
+            db.connection().exec_driver_sql(rows.sql, params)
         for (workspace_id, period), count in counts.items():
             statement = insert(QuotaCounter).values(
                 workspace_id=workspace_id, period=period, count=count
@@ -42,39 +51,40 @@ def write_batch(
         db.commit()
 
 
-def _driver_insert(
-    engine: Engine, rows: list[dict[str, Any]]
-) -> tuple[str, list[tuple[Any, ...]]]:
-    """One executemany of plain tuples, each value converted by its column's
-    own SQLAlchemy type: what a Core insert stores, at half its CPU (the
-    writer shares the GIL with the request path)."""
-    table: Table = UsageRecord.__table__  # type: ignore[attr-defined]
-    dialect = engine.dialect
-    names = [column.name for column in table.columns if column.name != "id"]
-    defaults = {
-        name: field.get_default(call_default_factory=True)
-        for name, field in UsageRecord.model_fields.items()
-    }
-    columns = [
-        (
-            name,
-            defaults.get(name),
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect),
+class RecordRows:
+    """Usage records as the tuples of one executemany, each value converted by
+    its column's own SQLAlchemy type: what a Core insert stores, at half its
+    CPU. The writer converts each record as it is queued, so that its thread
+    holds the GIL only around the SQLite calls, not for a whole batch."""
+
+    def __init__(self, engine: Engine) -> None:
+        table: Table = UsageRecord.__table__  # type: ignore[attr-defined]
+        dialect = engine.dialect
+        names = [column.name for column in table.columns if column.name != "id"]
+        defaults = {
+            name: field.get_default(call_default_factory=True)
+            for name, field in UsageRecord.model_fields.items()
+        }
+        self._columns = [
+            (
+                name,
+                defaults.get(name),
+                table.c[name].type.dialect_impl(dialect).bind_processor(dialect),
+            )
+            for name in names
+        ]
+        self.sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))})"
         )
-        for name in names
-    ]
-    params = [
-        tuple(
-            row.get(name, default) if to_db is None else to_db(row.get(name, default))
-            for name, default, to_db in columns
+
+    def row(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            record.get(name, default)
+            if to_db is None
+            else to_db(record.get(name, default))
+            for name, default, to_db in self._columns
         )
-        for row in rows
-    ]
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) "
-        f"VALUES ({', '.join('?' * len(names))})"
-    )
-    return sql, params
 
 
 def _columns(record: UsageRecord | dict[str, Any]) -> dict[str, Any]:

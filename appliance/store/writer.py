@@ -1,6 +1,6 @@
 """Writes usage records in the background, in batches, off the request path.
 
-Records are queued in memory as plain column dicts and written every
+Records are queued in memory as the tuples of one insert and written every
 `interval` seconds (or once `batch` are waiting) in a worker thread; stop()
 writes whatever is left. Listeners (the admin API's live views) get a
 `RecordView` of the same columns, read by attribute.
@@ -32,7 +32,8 @@ class UsageWriter:
         self._engine = engine
         self._interval = interval
         self._batch = batch
-        self._pending: list[dict[str, Any]] = []
+        self._rows = usage.RecordRows(engine)
+        self._pending: list[tuple[Any, ...]] = []
         self._counts: Counter[tuple[str, str]] = Counter()
         self._last_used: dict[str, datetime] = {}
         self._wake = asyncio.Event()
@@ -47,7 +48,7 @@ class UsageWriter:
 
     def add(self, record: dict[str, Any], counted_period: str | None) -> None:
         """Queue a record; `counted_period` adds one to its workspace's quota count."""
-        self._pending.append(record)
+        self._pending.append(self._rows.row(record))
         workspace_id, key_id = record.get("workspace_id"), record.get("key_id")
         if counted_period and workspace_id:
             self._counts[(workspace_id, counted_period)] += 1
@@ -93,9 +94,9 @@ class UsageWriter:
         self.written += len(records)
 
     def _write(
-        self, records: list[dict[str, Any]], counts: dict, last_used: dict
+        self, records: list[tuple[Any, ...]], counts: dict, last_used: dict
     ) -> None:
-        usage.write_batch(self._engine, records, counts)
+        usage.write_rows(self._engine, self._rows, records, counts)
         keys.touch(self._engine, last_used)
 
     async def _run(self) -> None:
