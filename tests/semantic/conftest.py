@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pytest
 
 from appliance.semantic.embedder import PACKAGED_MODEL, Embedder
+from tests.semantic.vectors import Clock
 
 
 @dataclass
@@ -26,3 +27,8 @@ def embedder() -> Iterator[Embedder]:
     built.warm()
     yield built
     built.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()

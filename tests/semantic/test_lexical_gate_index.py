@@ -1,39 +1,19 @@
 """The index's lexical gate: its word postings follow every write and delete."""
 
-import numpy as np
 import pytest
 
 from appliance.semantic.index import NewEntry, SemanticIndex
+from tests.semantic.vectors import DIM, unit
 
-DIM = 8
 BREAD = "How do I bake sourdough bread at home?"
 WATER = "What is the boiling point of water?"
 PAINTER = "Who painted the Mona Lisa?"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def unit(*values: float) -> np.ndarray:
-    vector = np.zeros(DIM, dtype=np.float32)
-    vector[: len(values)] = values
-    return vector / np.linalg.norm(vector)
 
 
 def entry(scope: str, key: str, text: str, **extra) -> NewEntry:
     fields = {"workspace": "ws-a", "ttl_seconds": 60.0, "vector": unit(1)}
     fields.update(extra)
     return NewEntry(scope=scope, entry_key=key, text=text, **fields)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -4,33 +4,13 @@ import numpy as np
 import pytest
 
 from appliance.semantic.index import NewEntry, SemanticIndex
-
-DIM = 8
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def unit(*values: float) -> np.ndarray:
-    vector = np.zeros(DIM, dtype=np.float32)
-    vector[: len(values)] = values
-    return vector / np.linalg.norm(vector)
+from tests.semantic.vectors import DIM, unit
 
 
 def entry(scope: str, key: str, vector: np.ndarray, **extra) -> NewEntry:
     fields = {"workspace": "ws-a", "text": f"text {key}", "ttl_seconds": 60.0}
     fields.update(extra)
     return NewEntry(scope=scope, vector=vector, entry_key=key, **fields)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -4,22 +4,7 @@ import numpy as np
 import pytest
 
 from appliance.semantic.index import NewEntry, SemanticIndex
-
-DIM = 8
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def unit(*values: float) -> np.ndarray:
-    vector = np.zeros(DIM, dtype=np.float32)
-    vector[: len(values)] = values
-    return vector / np.linalg.norm(vector)
+from tests.semantic.vectors import DIM, unit
 
 
 def entry(scope: str, key: str, vector: np.ndarray, **extra) -> NewEntry:
@@ -30,11 +15,6 @@ def entry(scope: str, key: str, vector: np.ndarray, **extra) -> NewEntry:
 
 def keys(found) -> list[str]:  # type: ignore[no-untyped-def]
     return [candidate.entry_key for candidate in found]
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
