@@ -5,7 +5,8 @@ the request, hashed), pointing at an exact-cache entry. A lookup in a scope
 with no entries costs no embedding. New entries are embedded off the request
 path and written to LanceDB in batches; the table is compacted and purged of
 expired rows in the background. Hot scopes are searched in memory, and a prompt
-sharing too few content words with every entry of a hot scope is not embedded.
+is not embedded when no entry of a hot scope could be served for it: none
+shares enough content words, or the guards refuse every one that does.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from appliance.semantic.decision import decide
 from appliance.semantic.embedder import Embedder
 from appliance.semantic.guards import servable
 from appliance.semantic.index import Candidate, NewEntry, SemanticIndex
+from appliance.semantic.precheck import GuardMemo
 
 log = logging.getLogger(__name__)
 CANDIDATES = 5
@@ -65,6 +67,8 @@ class SemanticCache:
         self._unoptimized = 0
         self.embedded_on_request = 0
         self.gated = 0
+        self.guarded = 0
+        self._guards = GuardMemo()
 
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self._run(), name="semantic-upkeep")
@@ -89,9 +93,14 @@ class SemanticCache:
         """The stored answer of the nearest entry the guards accept, if any."""
         if not servable(query.text) or not self.index.has_scope(query.scope):
             return None
-        if not self.index.may_hit(query.scope, query.text):
+        near = self.index.gate_texts(query.scope, query.text)
+        if near is not None and not near:
             self.gated += 1
             log.debug("semantic lookup gated: no entry shares enough words")
+            return None
+        if near is not None and not self._guards.any_accepts(query.text, near):
+            self.guarded += 1
+            log.debug("semantic lookup refused by the guards before embedding")
             return None
         self.embedded_on_request += 1
         vector = await self.embedder.embed(query.text)
@@ -136,6 +145,7 @@ class SemanticCache:
         except Exception:
             log.exception("embedding a new semantic entry failed; it is not kept")
             return
+        self._guards.features(query.text)  # read now, not on a later lookup
         self.index.add(
             NewEntry(
                 scope=query.scope,

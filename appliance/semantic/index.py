@@ -188,6 +188,20 @@ class SemanticIndex:
                 return True
             return rows.may_match(words, self._word_overlap, self._clock())
 
+    def gate_texts(self, scope: str, text: str) -> list[str] | None:
+        """The stored prompts of the scope that pass the lexical gate for `text`
+        (none: no hit is possible), or None when the gate cannot tell."""
+        if self._word_overlap <= 0:
+            return None
+        words = self._vocabulary.words(text)
+        if not words:
+            return None
+        with self._lock:
+            rows = self._mirror.get(scope)
+            if rows is None:
+                return None
+            return rows.gate_texts(words, self._word_overlap, self._clock())
+
     def search_in_memory(
         self, scope: str, vector: np.ndarray, k: int = 5
     ) -> list[Candidate] | None:

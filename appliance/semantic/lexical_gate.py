@@ -96,16 +96,22 @@ class ScopeWords:
     ) -> bool:
         """Whether a live row's words and `words` have a Jaccard index of at
         least `overlap`: shared words over all the distinct words of the two."""
+        return self.matching(words, overlap, live).size > 0
+
+    def matching(
+        self, words: frozenset[str], overlap: float, live: np.ndarray
+    ) -> np.ndarray:
+        """The positions of the live rows that pass the gate for `words`."""
         postings = [self._postings[word] for word in words if word in self._postings]
         if not postings:
-            return False
+            return np.zeros(0, dtype=np.intp)
         shared = np.zeros(len(self.sets), dtype=np.intc)
         for rows in postings:
             shared[np.frombuffer(rows, dtype=np.intc)] += 1
         sizes = np.frombuffer(self._sizes, dtype=np.intc)
         # shared / (|words| + size - shared) >= overlap, without dividing
         enough = shared * (1 + overlap) >= overlap * (len(words) + sizes) - 1e-9
-        return bool(np.any(enough & (shared > 0) & live))
+        return np.flatnonzero(enough & (shared > 0) & live)
 
 
 def may_match_text(

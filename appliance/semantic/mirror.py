@@ -108,6 +108,13 @@ class ScopeRows:
         `words` to be worth a search (see the lexical gate)."""
         return self.words.may_match(words, overlap, self.expires[: self.size] > now)
 
+    def gate_texts(
+        self, words: frozenset[str], overlap: float, now: float
+    ) -> list[str]:
+        """The prompts of the rows not yet expired that pass the lexical gate."""
+        live = self.expires[: self.size] > now
+        return [self.texts[i] for i in self.words.matching(words, overlap, live)]
+
     def search(self, query: np.ndarray, k: int, now: float) -> list[Candidate]:
         """The k most similar rows not yet expired, most similar first."""
         if self.size == 0 or k <= 0:

@@ -84,13 +84,37 @@ async def test_paraphrase_sharing_words_is_embedded_and_served(cache):
         "How do I disable dark mode in VS Code?",
     ],
 )
-async def test_near_miss_is_embedded_and_refused_by_the_guards(cache, near_miss):
+async def test_near_miss_is_refused_by_the_guards_before_any_embedding(
+    cache, near_miss
+):
     calls = cache.embedder.model_calls
 
     assert await served_key(cache, near_miss) is None
 
+    assert cache.embedder.model_calls == calls
+    assert (cache.gated, cache.guarded) == (0, 1)
+
+
+async def test_near_match_the_guards_accept_is_embedded_and_served(cache):
+    calls = cache.embedder.model_calls
+
+    found = await served_key(cache, "How do I turn on dark mode in VS Code?")
+
+    assert found == "k-dark"
     assert cache.embedder.model_calls == calls + 1
-    assert cache.gated == 0
+    assert cache.guarded == 0
+
+
+async def test_too_many_close_entries_are_left_to_the_embedding(cache):
+    from appliance.semantic import precheck  # noqa: PLC0415
+
+    stored = ["How many calories are in 100 grams of cooked rice?"] * (
+        precheck.MAX_CHECKED + 1
+    )
+    memo = precheck.GuardMemo()
+    asked = "How many calories are in 200 grams of cooked rice?"
+    assert memo.any_accepts(asked, stored) is True
+    assert memo.any_accepts(asked, stored[:1]) is False
 
 
 @pytest.mark.parametrize(("overlap", "gated"), [(0.4, 1), (0.0, 0)])
