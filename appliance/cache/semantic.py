@@ -116,7 +116,7 @@ class SemanticCache:
     ) -> Entry | None:
         remaining = list(candidates)
         while True:
-            chosen = decide(text, remaining, threshold)
+            chosen = decide(text, remaining, threshold, self._guards.features)
             if chosen is None:
                 return None
             entry = await self._store.fetch(chosen.entry_key)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from appliance.semantic.features import features
+from appliance.semantic.features import Features, features
 from appliance.semantic.guards import compare, servable
 from appliance.semantic.rows import Candidate
 
@@ -15,9 +15,13 @@ DEFAULT_THRESHOLD = 0.88
 
 
 def decide(
-    query: str, candidates: Sequence[Candidate], threshold: float
+    query: str,
+    candidates: Sequence[Candidate],
+    threshold: float,
+    read: Callable[[str], Features] = features,
 ) -> Candidate | None:
-    """The most similar candidate above `threshold` that every guard accepts."""
+    """The most similar candidate above `threshold` that every guard accepts;
+    `read` gives a prompt's features (a memo of them, where the caller has one)."""
     if not servable(query):
         logger.debug("semantic lookup skipped: prompt of %d characters", len(query))
         return None
@@ -30,8 +34,8 @@ def decide(
                 threshold,
             )
             break
-        asked = asked or features(query)
-        verdict = compare(asked, features(candidate.text))
+        asked = asked or read(query)
+        verdict = compare(asked, read(candidate.text))
         if verdict.ok:
             return candidate
         logger.debug(

@@ -177,16 +177,8 @@ class SemanticIndex:
         enough content words with `text` to be a semantic hit; True when one
         does, or when the gate cannot tell (gate off, scope not in memory,
         no content words in `text`)."""
-        if self._word_overlap <= 0:
-            return True
-        words = self._vocabulary.words(text)
-        if not words:
-            return True
-        with self._lock:
-            rows = self._mirror.get(scope)
-            if rows is None:
-                return True
-            return rows.may_match(words, self._word_overlap, self._clock())
+        near = self.gate_texts(scope, text)
+        return near is None or bool(near)
 
     def gate_texts(self, scope: str, text: str) -> list[str] | None:
         """The stored prompts of the scope that pass the lexical gate for `text`

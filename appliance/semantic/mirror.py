@@ -103,11 +103,6 @@ class ScopeRows:
         self.words.keep(kept)
         return gone
 
-    def may_match(self, words: frozenset[str], overlap: float, now: float) -> bool:
-        """Whether a row not yet expired shares enough content words with
-        `words` to be worth a search (see the lexical gate)."""
-        return self.words.may_match(words, overlap, self.expires[: self.size] > now)
-
     def gate_texts(
         self, words: frozenset[str], overlap: float, now: float
     ) -> list[str]:
