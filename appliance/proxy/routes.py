@@ -23,11 +23,12 @@ from appliance.providers.anthropic import AnthropicFormat
 from appliance.providers.base import ProviderFormat
 from appliance.providers.openai import OpenAIFormat
 from appliance.proxy.answer import Answer
-from appliance.proxy.headers import quota_headers, savings_headers
+from appliance.proxy.headers import EXPOSED, quota_headers, savings_headers
 
 log = logging.getLogger(__name__)
 OPENAI = OpenAIFormat()
 ANTHROPIC = AnthropicFormat()
+OURS = frozenset(name.lower() for name in EXPOSED)
 METHODS = [
     HttpMethod.GET,
     HttpMethod.POST,
@@ -156,8 +157,7 @@ def _merge(upstream: list[tuple[str, str]], ex: Exchange) -> list[tuple[str, str
         *quota_headers(ex).items(),
         ("X-Optera-Request-Id", ex.request_id),
     ]
-    taken = {name.lower() for name, _ in ours}
-    return [(n, v) for n, v in upstream if n.lower() not in taken] + ours
+    return [(n, v) for n, v in upstream if n.lower() not in OURS] + ours
 
 
 def error_response(ex: Exchange, error: OpteraError) -> Answer:
