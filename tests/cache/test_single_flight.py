@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from tests.cache.conftest import QUESTION
 
@@ -37,20 +38,39 @@ async def test_concurrent_identical_requests_go_upstream_once(quiet_appliance):
     } == {"1500"}
 
 
-async def test_streaming_leader_serves_plain_and_streaming_followers(quiet_appliance):
+@pytest.mark.parametrize("leader_streams", [True, False])
+async def test_streaming_and_plain_requests_share_one_flight(
+    quiet_appliance, leader_streams
+):
+    # The leader is sent first and given a moment to reach the proxy; each
+    # follower is then served the leader's entry in its own shape: JSON for
+    # a plain request, SSE for a streaming one.
     app = quiet_appliance
     _, key = app.workspace()
     app.upstream.latency = 0.3
     streaming = {**BODY, "stream": True}
-    responses = await send_together(app, key, [streaming, BODY, streaming, BODY])
+    headers = {"x-proxy-key": key, "authorization": "Bearer sk"}
+    async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+
+        async def send(body: dict) -> httpx.Response:
+            return await client.post("/v1/chat/completions", json=body, headers=headers)
+
+        leader = asyncio.create_task(send(streaming if leader_streams else BODY))
+        await asyncio.sleep(0.1)
+        followers = await asyncio.gather(send(streaming), send(BODY))
+        first = await leader
     assert len(app.upstream.seen) == 1
+    assert first.headers["x-cache-hit"] == "false"
+    assert [r.headers["x-cache-hit"] for r in followers] == ["true", "true"]
+    stream, plain = followers
     assert (
-        responses[1].json()["choices"][0]["message"]["content"]
+        plain.json()["choices"][0]["message"]["content"]
         == "Paris is the capital of France."
     )
-    assert responses[2].headers["x-cache-hit"] == "true"
-    assert b"data: [DONE]" in responses[2].content
-    assert b"Paris" in responses[0].content
+    for sse in [stream, first] if leader_streams else [stream]:
+        assert sse.headers["content-type"].startswith("text/event-stream")
+        assert b"Paris" in sse.content
+        assert sse.content.rstrip().endswith(b"data: [DONE]")
 
 
 async def test_followers_go_upstream_themselves_when_the_leader_fails(quiet_appliance):
