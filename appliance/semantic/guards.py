@@ -50,6 +50,24 @@ def compare(query: Features, candidate: Features) -> GuardVerdict:
     return ALLOW
 
 
+def equal_facts(found: Features) -> tuple[object, ...]:
+    """The facts the rules require to be equal, as one comparable value: two
+    prompts whose values differ are always refused, so a caller checking many
+    candidates runs `compare` only on those whose value equals the query's."""
+    return (
+        found.code,
+        found.quoted,
+        found.specials,
+        tuple(found.numbers),
+        tuple(sorted(item for item in found.quantities.items() if item[1])),
+        tuple(found.units),
+        tuple(found.dates),
+        labels(found.words),
+        tuple(sorted(found.entities)),
+        found.negations,
+    )
+
+
 def length_rule(q: Features, c: Features) -> str | None:
     if q.length > MAX_CHARS or c.length > MAX_CHARS:
         return "too long for a semantic match"

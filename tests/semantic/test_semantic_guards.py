@@ -204,3 +204,31 @@ def test_semantic_hit_refused_when_whose_thing_it_is_differs():
         "What's a good gift for my wife?", "What's a good gift for your wife?"
     )
     assert refused("How do I tell my boss?", "How do I tell their boss?")
+
+
+def test_prompts_whose_equal_facts_differ_are_always_refused():
+    # The pre-check skips the rules for a candidate whose equal_facts differ
+    # from the query's; that is only sound if the rules refuse every such pair.
+    import itertools  # noqa: PLC0415
+    import json  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from appliance.semantic.features import features  # noqa: PLC0415
+    from appliance.semantic.guards import compare, equal_facts  # noqa: PLC0415
+
+    rows = Path(__file__).parent.parent / "data" / "semantic_pairs.jsonl"
+    pairs = [json.loads(line) for line in rows.read_text().splitlines() if line]
+    texts = sorted({text for pair in pairs for text in (pair["a"], pair["b"])})
+    read = {text: features(text) for text in texts}
+    checked = [(pair["a"], pair["b"]) for pair in pairs]
+    checked += list(itertools.combinations(texts[::6], 2))
+    differing = equal_served = 0
+    for a, b in checked:
+        verdict = compare(read[a], read[b])
+        if equal_facts(read[a]) != equal_facts(read[b]):
+            differing += 1
+            assert not verdict.ok, (a, b)
+        elif verdict.ok:
+            equal_served += 1
+    assert differing > 10_000
+    assert equal_served > 1000
