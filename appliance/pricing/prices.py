@@ -93,6 +93,10 @@ class Pricer:
         )
         return self.cost(provider, model, plain)
 
+    def warm(self) -> None:
+        """Load genai-prices' data now rather than on the first request."""
+        data_snapshot.get_snapshot()
+
     def known(self, provider: str, model: str) -> bool:
         if model in self._overrides:
             return True
