@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from appliance.errors import InvalidRequest, OpteraError
@@ -16,6 +17,7 @@ from appliance.providers.base import (
 from appliance.providers.sse import SseEvent
 from appliance.providers.usage import Usage, openai_usage
 
+USAGE_VALUE = re.compile(r'"usage"\s*+:\s*+(?!null)')
 STREAM_FAILURE = "The upstream stream broke off before it finished."
 
 
@@ -29,7 +31,7 @@ class OpenAIStreamMeter(StreamMeter):
         if event.data == "[DONE]":
             self.complete = True
             return True
-        if not event.data:
+        if not carries_usage(event.data):
             return True
         try:
             chunk = json.loads(event.data)
@@ -43,6 +45,14 @@ class OpenAIStreamMeter(StreamMeter):
         self.usage = usage
         usage_only = chunk.get("choices") == []
         return not (self.strip_usage_chunk and usage_only)
+
+
+def carries_usage(data: str) -> bool:
+    """Whether a chunk may hold usage: a "usage" key whose value is not null.
+    Content chunks (`"usage": null` once usage is asked for) are then not
+    parsed at all. The key cannot be faked by the model's text, where a quote
+    is escaped."""
+    return USAGE_VALUE.search(data) is not None
 
 
 class OpenAIFormat(ProviderFormat):

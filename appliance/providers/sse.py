@@ -24,15 +24,27 @@ class SseParser:
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
         """Add bytes; return the events completed by them."""
-        self._buffer += chunk
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if b"\r" in buffer:
+            return self._feed_any_line_ends(buffer)
+        # Almost every upstream ends lines with LF alone: one scan, no rescans.
+        events: list[SseEvent] = []
+        start = 0
+        while (end := buffer.find(b"\n\n", start)) >= 0:
+            events.append(_parse_event(buffer[start : end + 2]))
+            start = end + 2
+        self._buffer = buffer[start:]
+        return events
+
+    def _feed_any_line_ends(self, buffer: bytes) -> list[SseEvent]:
         events: list[SseEvent] = []
         while True:
-            end, sep_len = _event_end(self._buffer)
+            end, sep_len = _event_end(buffer)
             if end < 0:
+                self._buffer = buffer
                 return events
-            raw = self._buffer[: end + sep_len]
-            self._buffer = self._buffer[end + sep_len :]
-            events.append(_parse_event(raw))
+            events.append(_parse_event(buffer[: end + sep_len]))
+            buffer = buffer[end + sep_len :]
 
     def pending(self) -> bytes:
         """Bytes of an event not yet complete."""
@@ -50,6 +62,9 @@ def _event_end(buffer: bytes) -> tuple[int, int]:
 
 
 def _parse_event(raw: bytes) -> SseEvent:
+    if raw.startswith(b"data: ") and raw.find(b"\n", 6) == len(raw) - 2:
+        # One data line and nothing else: the shape of nearly every event.
+        return SseEvent(None, raw[6:-2].decode("utf-8", errors="replace"), raw)
     text = raw.decode("utf-8", errors="replace")
     name: str | None = None
     data: list[str] = []

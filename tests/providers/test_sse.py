@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from appliance.providers.anthropic import AnthropicStreamMeter
-from appliance.providers.openai import OpenAIStreamMeter
+from appliance.providers.openai import OpenAIStreamMeter, carries_usage
 from appliance.providers.sse import SseParser
 from appliance.providers.usage import Usage
 
@@ -29,6 +29,24 @@ def test_events_split_across_reads_come_out_whole_and_byte_exact():
 def test_crlf_separators_are_understood():
     events = SseParser().feed(b"event: ping\r\ndata: {}\r\n\r\ndata: [DONE]\r\n\r\n")
     assert [(e.event, e.data) for e in events] == [("ping", "{}"), (None, "[DONE]")]
+
+
+def test_crlf_and_lf_events_split_anywhere_come_out_whole():
+    data = (
+        b'data: {"a": 1}\n\n'
+        b"event: ping\r\ndata: {}\r\n\r\n"
+        b"data: x\rdata: y\r\r"
+        b"data: [DONE]\n\n"
+    )
+    for size in (1, 2, 3, 5, len(data)):
+        events = feed_all(SseParser(), data, size)
+        assert [(e.event, e.data) for e in events] == [
+            (None, '{"a": 1}'),
+            ("ping", "{}"),
+            (None, "x\ny"),
+            (None, "[DONE]"),
+        ]
+        assert b"".join(e.raw for e in events) == data
 
 
 def test_incomplete_event_waits_for_the_rest():
@@ -66,6 +84,15 @@ def test_openai_meter_reads_usage_and_drops_only_the_usage_chunk_when_asked():
         input_tokens=50, output_tokens=7, cache_read_tokens=20, reasoning_tokens=3
     )
     assert meter.complete
+
+
+def test_only_chunks_whose_usage_is_not_null_are_read_for_usage():
+    assert carries_usage('{"choices": [], "usage": {"prompt_tokens": 5}}')
+    assert carries_usage('{"usage" :\n {}}')
+    assert not carries_usage('{"choices": [{"delta": {}}], "usage": null}')
+    assert not carries_usage('{"usage":null,"choices":[]}')
+    assert not carries_usage('{"delta": {"content": "the \\"usage\\": 3 field"}}')
+    assert not carries_usage("")
 
 
 def test_openai_meter_survives_garbage():
