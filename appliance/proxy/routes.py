@@ -14,7 +14,6 @@ from typing import Any
 from litestar import Request, Response, get, route
 from litestar.datastructures import State
 from litestar.enums import HttpMethod
-from litestar.response import Stream
 from litestar.types import ASGIApp
 
 from appliance.errors import BodyTooLarge, NotFound, OpteraError
@@ -22,7 +21,7 @@ from appliance.pipeline.context import Exchange, Next, Reply
 from appliance.providers.anthropic import AnthropicFormat
 from appliance.providers.base import ProviderFormat
 from appliance.providers.openai import OpenAIFormat
-from appliance.proxy.answer import Answer
+from appliance.proxy.answer import Answer, StreamAnswer
 from appliance.proxy.headers import EXPOSED, quota_headers, savings_headers
 
 log = logging.getLogger(__name__)
@@ -140,13 +139,7 @@ def _controls(headers: dict[str, str]) -> dict[str, str]:
 def to_response(ex: Exchange, reply: Reply, request: Request) -> ASGIApp:
     headers = _merge(reply.headers, ex)
     if reply.chunks is not None:
-        stream = Stream(
-            reply.chunks,
-            status_code=reply.status,
-            headers=dict(headers),
-            media_type=reply.media_type,
-        )
-        return stream.to_asgi_response(app=None, request=request)
+        return StreamAnswer(reply.status, headers, reply.chunks, reply.media_type)
     return Answer(reply.status, headers, reply.body or b"", reply.media_type)
 
 
