@@ -7,7 +7,6 @@ to print only JSON on stdout.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Callable
@@ -125,10 +124,10 @@ def _command(
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
-    from appliance.serve import configure_logging, serve  # noqa: PLC0415
+    from appliance.serve import configure_logging, run  # noqa: PLC0415
 
     configure_logging(settings.server.log_level)
-    asyncio.run(serve(settings))
+    run(settings)
 
 
 def cmd_workspace_create(args: argparse.Namespace, settings: Settings) -> dict:

@@ -3,6 +3,12 @@
 Starts a fake upstream, a bare Litestar relay and Optera (each its own process,
 all on loopback), then drives each with an aiohttp load generator.
 
+Beside throughput and latency it prints the CPU time the serving process spent
+per request (user + system, all its threads, from /proc): on a shared two-core
+box that figure moves far less from run to run than requests per second, and
+it is what bounds throughput once the CPU is the limit. For `direct` it is the
+fake upstream's own.
+
     .venv/bin/python bench/proxy_bench.py [--seconds 3] [--conc 1,16,64,256]
 """
 
@@ -109,6 +115,12 @@ async def load(
     return len(latencies) / elapsed, latencies, errors
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -128,14 +140,18 @@ def main() -> None:
         procs = [start([PY, "bench/upstream.py", str(up_port), str(latency)])]
         wait_port(up_port)
         upstream = f"http://127.0.0.1:{up_port}"
-        targets = {"direct": (upstream, {})}
+        targets = {"direct": (upstream, {}, procs[0].pid)}
         for transport in args.transports.split(","):
             port = free_port()
             procs.append(
                 start([PY, "bench/bare_relay.py", str(port), upstream, transport])
             )
             wait_port(port)
-            targets[f"bare-{transport}"] = (f"http://127.0.0.1:{port}", {})
+            targets[f"bare-{transport}"] = (
+                f"http://127.0.0.1:{port}",
+                {},
+                procs[-1].pid,
+            )
         tmp = Path(tempfile.mkdtemp(prefix="optera-bench-"))
         for name, forward_only in (("optera-forward", True), ("optera-all-on", False)):
             data = tmp / name
@@ -145,11 +161,12 @@ def main() -> None:
             targets[name] = (
                 f"http://127.0.0.1:{port}",
                 {"x-proxy-key": key, "x-optera-cache": "off"},
+                proc.pid,
             )
         try:
             for stream in (False, True):
                 for conc in concs:
-                    for name, (base, headers) in targets.items():
+                    for name, (base, headers, pid) in targets.items():
                         asyncio.run(
                             load(
                                 base + "/v1/chat/completions",
@@ -159,6 +176,7 @@ def main() -> None:
                                 0.5,
                             )
                         )
+                        cpu_before = cpu_seconds(pid)
                         rps, lat, errors = asyncio.run(
                             load(
                                 base + "/v1/chat/completions",
@@ -168,6 +186,7 @@ def main() -> None:
                                 args.seconds,
                             )
                         )
+                        cpu_us = (cpu_seconds(pid) - cpu_before) / len(lat) * 1e6
                         rows.append(
                             (
                                 latency,
@@ -178,10 +197,11 @@ def main() -> None:
                                 pct(lat, 0.5),
                                 pct(lat, 0.99),
                                 errors,
+                                cpu_us,
                             )
                         )
                         print(
-                            f"upstream {latency:>3.0f} ms stream={stream!s:5} c={conc:<4} {name:15} {rps:8.0f} req/s  p50 {pct(lat, 0.5):7.2f} ms  p99 {pct(lat, 0.99):7.2f} ms  errors {errors}",
+                            f"upstream {latency:>3.0f} ms stream={stream!s:5} c={conc:<4} {name:15} {rps:8.0f} req/s  p50 {pct(lat, 0.5):7.2f} ms  p99 {pct(lat, 0.99):7.2f} ms  cpu {cpu_us:5.0f} us/req  errors {errors}",
                             flush=True,
                         )
         finally:
@@ -194,9 +214,9 @@ def main() -> None:
 
 def summary(rows: list[tuple]) -> None:
     print(
-        "\n| upstream | stream | conc | target | req/s | % of bare | p50 ms | added p50 vs direct | p99 ms |"
+        "\n| upstream | stream | conc | target | req/s | % of bare | p50 ms | added p50 vs direct | p99 ms | CPU us/req |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     index = {(r[0], r[1], r[2], r[3]): r for r in rows}
     for r in rows:
         direct = index[(r[0], r[1], r[2], "direct")]
@@ -210,7 +230,7 @@ def summary(rows: list[tuple]) -> None:
         )
         share = 100 * r[4] / bare[4] if bare[4] else 0
         print(
-            f"| {r[0]:.0f} ms | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {share:.0f}% | {r[5]:.2f} | {r[5] - direct[5]:+.2f} | {r[6]:.2f} |"
+            f"| {r[0]:.0f} ms | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {share:.0f}% | {r[5]:.2f} | {r[5] - direct[5]:+.2f} | {r[6]:.2f} | {r[8]:.0f} |"
         )
 
 

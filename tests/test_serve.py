@@ -72,3 +72,18 @@ async def test_nothing_is_frozen_when_the_servers_stop_before_listening():
     await asyncio.wait_for(_freeze_startup_heap(stopping, live), 5)  # type: ignore[arg-type]
     assert live.pricer.warmed == 0
     assert gc.get_freeze_count() == 0
+
+
+def test_the_server_runs_on_uvloop(monkeypatch):
+    import uvloop  # noqa: PLC0415
+
+    from appliance import serve as serving  # noqa: PLC0415
+
+    loops = []
+
+    async def fake_serve(settings: object) -> None:
+        loops.append(type(asyncio.get_running_loop()))
+
+    monkeypatch.setattr(serving, "serve", fake_serve)
+    serving.run(None)  # type: ignore[arg-type]
+    assert loops == [uvloop.Loop]
