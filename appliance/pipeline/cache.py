@@ -88,7 +88,6 @@ class CacheStep:
     async def _chat(self, ex: Exchange, call_next: Next, policy: Policy) -> Reply:
         identity = identity_of(ex)
         key = exact_key(identity)
-        query = self._semantic_query(identity, policy)
         if policy.exact_lookup:
             entry = await self._store.fetch(key)
             if entry is not None:
@@ -98,7 +97,10 @@ class CacheStep:
                 landing = await flight.wait()
                 if landing is not None:
                     return hit(ex, landing.entry, landing.kind)
+                query = self._semantic_query(identity, policy)
                 return await self._miss(ex, call_next, Pending(policy, key, query))
+        # The semantic scope is hashed only past an exact hit: a hit needs none.
+        query = self._semantic_query(identity, policy)
         # Lead before any further await, so identical requests arriving during
         # the semantic lookup wait for this one.
         leader = self._flights.lead(key) if policy.store else None
