@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 
 import uvicorn
 
@@ -65,10 +67,35 @@ async def serve(settings: Settings) -> None:
     watchers = [_freeze_startup_heap(servers, runtime)]
     if admin is not None:
         watchers.append(_close_streams_on_exit(servers, admin))
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, _stop, servers, sig)
     try:
         await asyncio.gather(*(server.serve() for server in servers), *watchers)
     finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
         await runtime.close()
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _stop(servers: list[uvicorn.Server], sig: int) -> None:
+    """One signal stops every server; a second SIGINT stops them at once."""
+    for server in servers:
+        server.handle_exit(sig, None)
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to `serve`. uvicorn's own handling
+    gives each signal to the last server started only, and re-raises SIGTERM
+    once that server stops, which killed the process before the runtime could
+    flush the usage records still queued."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 async def _freeze_startup_heap(servers: list[uvicorn.Server], runtime: Runtime) -> None:
@@ -113,7 +140,7 @@ def _server(app: object, host: str, port: int) -> uvicorn.Server:
         timeout_graceful_shutdown=20,
         http="httptools",
     )
-    return uvicorn.Server(config)
+    return _Server(config)
 
 
 def _admin_app(settings: Settings, runtime: Runtime) -> object | None:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from types import SimpleNamespace
 
+import pytest
+
 from appliance.serve import _freeze_startup_heap
+from tests.fakes.servers import free_port
 
 
 class Pricer:
@@ -87,3 +96,40 @@ def test_the_server_runs_on_uvloop(monkeypatch):
     monkeypatch.setattr(serving, "serve", fake_serve)
     serving.run(None)  # type: ignore[arg-type]
     assert loops == [uvloop.Loop]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_closes_the_runtime_and_exits_cleanly(tmp_path, stop):
+    # systemd stops the service with SIGTERM: the queued usage records must be
+    # flushed (the runtime closed) before the process ends, not cut off.
+    config = tmp_path / "optera.toml"
+    config.write_text("[routing]\nenabled = false\n[semantic]\nenabled = false\n")
+    port, admin = free_port(), free_port()
+    env = {
+        **os.environ,
+        "OPTERA_CONFIG": str(config),
+        "OPTERA_DATA_DIR": str(tmp_path / "data"),
+        "OPTERA_PORT": str(port),
+        "OPTERA_ADMIN_PORT": str(admin),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", admin)) == 0:
+                    break
+            assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
+            time.sleep(0.1)
+        process.send_signal(stop)
+        _, log = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, log
+    assert "runtime closed" in log
