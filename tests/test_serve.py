@@ -39,35 +39,31 @@ def runtime(routing: bool = False) -> SimpleNamespace:
     )
 
 
-async def test_startup_objects_are_frozen_once_every_server_listens():
+@pytest.mark.parametrize("last", ["a server", "the router"])
+async def test_startup_objects_are_frozen_once_startup_is_done(last):
     listening = servers(2)
-    live = runtime()
+    live = runtime(routing=True)
+
+    def finish() -> None:
+        if last == "a server":
+            listening[1].started = True
+        else:
+            live.routers.ready.set()
+
+    listening[0].started = True
+    if last == "a server":
+        live.routers.ready.set()
+    else:
+        listening[1].started = True
     gc.unfreeze()
     task = asyncio.create_task(_freeze_startup_heap(listening, live))  # type: ignore[arg-type]
     try:
-        listening[0].started = True
         await asyncio.sleep(0.25)
         assert not task.done()
         assert gc.get_freeze_count() == 0
-        listening[1].started = True
+        finish()
         await asyncio.wait_for(task, 5)
         assert live.pricer.warmed == 1
-        assert gc.get_freeze_count() > 1000
-    finally:
-        gc.unfreeze()
-
-
-async def test_with_routing_on_the_freeze_waits_for_the_router():
-    listening = servers(1)
-    live = runtime(routing=True)
-    gc.unfreeze()
-    task = asyncio.create_task(_freeze_startup_heap(listening, live))  # type: ignore[arg-type]
-    try:
-        listening[0].started = True
-        await asyncio.sleep(0.25)
-        assert not task.done()
-        live.routers.ready.set()
-        await asyncio.wait_for(task, 5)
         assert gc.get_freeze_count() > 1000
     finally:
         gc.unfreeze()
