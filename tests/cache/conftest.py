@@ -1,15 +1,32 @@
-"""Helpers for the cache's end-to-end tests: SDK clients and raw posts."""
+"""Helpers for the cache's tests: SDK clients, raw posts and a real embedder."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import anthropic
 import httpx
 import openai
 import pytest
 
+from appliance.semantic.embedder import MEMO_TEXTS, Embedder
+from appliance.settings import SemanticSettings
+
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+def packaged_embedder(memo_texts: int = MEMO_TEXTS) -> Iterator[Embedder]:
+    """The packaged model on the default settings, loaded offline, then closed."""
+    built = Embedder(SemanticSettings(), memo_texts=memo_texts)
+    built.warm()
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Iterator[Embedder]:
+    yield from packaged_embedder()
 
 
 def openai_client(appliance, key: str, **headers: str) -> openai.OpenAI:  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
@@ -11,8 +10,9 @@ from appliance.cache.keys import SemanticQuery
 from appliance.cache.semantic import SemanticCache
 from appliance.cache.store import Entry, ExactStore, Limits
 from appliance.providers.usage import Usage
-from appliance.semantic.embedder import PACKAGED_MODEL, Embedder
+from appliance.semantic.embedder import Embedder
 from appliance.semantic.index import SemanticIndex
+from tests.cache.conftest import packaged_embedder
 
 SCOPE = "scope-1"
 STORED = {
@@ -22,19 +22,10 @@ STORED = {
 }
 
 
-@dataclass
-class ModelChoice:
-    model: str = PACKAGED_MODEL
-    model_path: str | None = None
-    threads: int = 1
-
-
 @pytest.fixture(scope="module")
 def embedder() -> Iterator[Embedder]:
-    built = Embedder(ModelChoice(), memo_texts=0)
-    built.warm()
-    yield built
-    built.close()
+    # No vector memo: each test counts the model's own calls.
+    yield from packaged_embedder(memo_texts=0)
 
 
 @pytest.fixture

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-
 import pytest
 
 from appliance.cache.keys import SemanticQuery
 from appliance.cache.semantic import SemanticCache
 from appliance.cache.store import Entry, ExactStore, Limits
 from appliance.providers.usage import Usage
-from appliance.semantic.embedder import PACKAGED_MODEL, Embedder
 from appliance.semantic.index import SemanticIndex
-
-
-@dataclass
-class ModelChoice:
-    model: str = PACKAGED_MODEL
-    model_path: str | None = None
-    threads: int = 1
-
-
-@pytest.fixture(scope="module")
-def embedder() -> Iterator[Embedder]:
-    built = Embedder(ModelChoice())
-    built.warm()
-    yield built
-    built.close()
 
 
 @pytest.fixture
