@@ -28,7 +28,7 @@ from pathlib import Path
 
 import aiohttp
 import numpy as np
-from processes import free_port, start, wait_port
+from processes import free_port, start, wait_idle, wait_port
 
 from appliance.cache.caches import Caches
 from appliance.cache.keys import RequestIdentity, exact_key
@@ -107,6 +107,7 @@ def start_optera(upstream: str, data: Path, semantic: bool, threads: int = 1) ->
     key = cli("key", "issue", ws["id"])["key"]
     proc = start([PY, "-m", "appliance.cli", "serve"], env)
     wait_port(port)
+    wait_idle([proc.pid])
     return Optera(proc, f"http://127.0.0.1:{port}", key)
 
 

@@ -27,6 +27,31 @@ def wait_port(port: int, timeout: float = 60) -> None:
     raise RuntimeError(f"port {port} never opened")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(
+    pids: list[int], share: float = 0.03, window: float = 0.5, timeout: float = 180
+) -> None:
+    """Until every process uses under `share` of a core over `window` seconds.
+
+    A server that opened its port may still be loading a model, building its
+    router or freezing its startup heap; on two cores that work would land in
+    the figures of whatever is measured first.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = [cpu_seconds(pid) for pid in pids]
+        time.sleep(window)
+        used = [cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
+        if max(used) < share * window:
+            return
+    raise RuntimeError(f"processes {pids} never went idle")
+
+
 def start(args: list[str], env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         args,

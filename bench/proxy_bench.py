@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import aiohttp
-from processes import free_port, start, wait_port
+from processes import cpu_seconds, free_port, start, wait_idle, wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -115,12 +115,6 @@ async def load(
     return len(latencies) / elapsed, latencies, errors
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -163,6 +157,7 @@ def main() -> None:
                 {"x-proxy-key": key, "x-optera-cache": "off"},
                 proc.pid,
             )
+        wait_idle([proc.pid for proc in procs])
         try:
             for stream in (False, True):
                 for conc in concs:

@@ -41,7 +41,7 @@ from string import Formatter
 import aiohttp
 import numpy as np
 from cache_bench import SYSTEM, Optera, body, start_optera, timed
-from processes import free_port, start, wait_port
+from processes import free_port, start, wait_idle, wait_port
 
 from appliance.cache.keys import SemanticQuery
 from appliance.cache.semantic import SemanticCache
@@ -162,12 +162,14 @@ def hit_pairs() -> list[tuple[str, str]]:
 async def settled(
     session: aiohttp.ClientSession, target: Optera, text: str, system: dict = SYSTEM
 ) -> None:
-    """Wait until the entries stored so far are searchable: `text` with more
-    trailing spaces each time is a semantic hit once its entry is flushed."""
+    """Wait until the entries stored so far are searchable (`text` with more
+    trailing spaces each time is a semantic hit once its entry is flushed) and
+    the server has finished its background work on them."""
     for attempt in range(1, 300):
         probe = body(text + " " * attempt, system)
         _, seen = await timed(session, target, [probe], **NO_STORE)
         if seen["semantic"]:
+            wait_idle([target.proc.pid])
             return
         await asyncio.sleep(0.1)
     raise RuntimeError("stored entries never became searchable")
