@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -88,6 +89,7 @@ def start_optera(
 async def load(
     url: str, headers: dict, stream: bool, conc: int, seconds: float
 ) -> tuple[float, list[float], int]:
+    """Seconds taken, each request's latency, and the count of non-200 answers."""
     body = json.dumps({**BODY, "stream": True} if stream else BODY).encode()
     latencies: list[float] = []
     errors = 0
@@ -112,7 +114,62 @@ async def load(
         began = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(conc)))
         elapsed = time.monotonic() - began
-    return len(latencies) / elapsed, latencies, errors
+    return elapsed, latencies, errors
+
+
+@dataclass
+class Cell:
+    """One target's figures in one cell, summed over its rounds."""
+
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    errors: int = 0
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu_seconds / max(len(self.latencies), 1) * 1e6
+
+    def pct(self, q: float) -> float:
+        return pct(self.latencies, q)
+
+
+def measure(
+    targets: dict[str, tuple[str, dict, int]],
+    stream: bool,
+    conc: int,
+    seconds: float,
+    rounds: int,
+) -> dict[str, Cell]:
+    """Every target at one stream setting and concurrency, in interleaved
+    rounds (the order reversed every other round) after a warm-up each."""
+    cells = {name: Cell() for name in targets}
+    for base, headers, _ in targets.values():
+        asyncio.run(load(base + "/v1/chat/completions", headers, stream, conc, 0.5))
+    names = list(targets)
+    for turn in range(rounds):
+        for name in names if turn % 2 == 0 else names[::-1]:
+            base, headers, pid = targets[name]
+            cell = cells[name]
+            cpu_before = cpu_seconds(pid)
+            elapsed, lat, errors = asyncio.run(
+                load(
+                    base + "/v1/chat/completions",
+                    headers,
+                    stream,
+                    conc,
+                    seconds / rounds,
+                )
+            )
+            cell.seconds += elapsed
+            cell.cpu_seconds += cpu_seconds(pid) - cpu_before
+            cell.latencies += lat
+            cell.errors += errors
+    return cells
 
 
 def pct(values: list[float], q: float) -> float:
@@ -126,6 +183,14 @@ def main() -> None:
     parser.add_argument("--conc", default="1,16,64,256")
     parser.add_argument("--latencies", default="0,50")
     parser.add_argument("--transports", default="aiohttp")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="each cell's seconds are split into this many rounds, taking the "
+        "targets in turn, so that a change in the machine's speed during the run "
+        "lands on all of them alike",
+    )
     args = parser.parse_args()
     concs = [int(c) for c in args.conc.split(",")]
     rows = []
@@ -161,27 +226,10 @@ def main() -> None:
         try:
             for stream in (False, True):
                 for conc in concs:
-                    for name, (base, headers, pid) in targets.items():
-                        asyncio.run(
-                            load(
-                                base + "/v1/chat/completions",
-                                headers,
-                                stream,
-                                conc,
-                                0.5,
-                            )
-                        )
-                        cpu_before = cpu_seconds(pid)
-                        rps, lat, errors = asyncio.run(
-                            load(
-                                base + "/v1/chat/completions",
-                                headers,
-                                stream,
-                                conc,
-                                args.seconds,
-                            )
-                        )
-                        cpu_us = (cpu_seconds(pid) - cpu_before) / len(lat) * 1e6
+                    cells = measure(targets, stream, conc, args.seconds, args.rounds)
+                    for name, cell in cells.items():
+                        rps, p50, p99 = cell.rps, cell.pct(0.5), cell.pct(0.99)
+                        cpu_us = cell.cpu_us
                         rows.append(
                             (
                                 latency,
@@ -189,14 +237,14 @@ def main() -> None:
                                 conc,
                                 name,
                                 rps,
-                                pct(lat, 0.5),
-                                pct(lat, 0.99),
-                                errors,
+                                p50,
+                                p99,
+                                cell.errors,
                                 cpu_us,
                             )
                         )
                         print(
-                            f"upstream {latency:>3.0f} ms stream={stream!s:5} c={conc:<4} {name:15} {rps:8.0f} req/s  p50 {pct(lat, 0.5):7.2f} ms  p99 {pct(lat, 0.99):7.2f} ms  cpu {cpu_us:5.0f} us/req  errors {errors}",
+                            f"upstream {latency:>3.0f} ms stream={stream!s:5} c={conc:<4} {name:15} {rps:8.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  cpu {cpu_us:5.0f} us/req  errors {cell.errors}",
                             flush=True,
                         )
         finally:

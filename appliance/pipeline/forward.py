@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import dataclass
 
 import httpx
 
@@ -20,6 +21,10 @@ from appliance.providers.upstream import Upstream, is_timeout
 from appliance.settings import UpstreamSettings
 
 SSE = "text/event-stream"
+# Headers of the upstream's answer the forward step reads, and those it does
+# not pass back (the server sets its own).
+READ = frozenset({"content-type", "content-encoding", "x-request-id", "request-id"})
+NOT_PASSED = frozenset({"content-type", "date", "server"})
 
 
 class ForwardStep:
@@ -42,19 +47,21 @@ class ForwardStep:
         )
         deadline = time.monotonic() + self._settings.total_timeout_s
         response = await self._send(request, deadline)
+        head = _Head.of(response)
         ex.outcome.status = response.status_code
-        ex.outcome.upstream_request_id = _request_id(response)
-        headers = _pass_headers(response)
-        if response.status_code == 200 and _is_sse(response):
-            return self._stream(ex, response, headers, deadline)
-        body = await self._read(response, deadline)
+        ex.outcome.upstream_request_id = head.request_id
+        if response.status_code == 200 and head.content_type.startswith(SSE):
+            return self._stream(ex, response, head.passed, deadline)
+        body = await self._read(response, head.encoded, deadline)
         if response.status_code < 400:
             ex.outcome.usage = _usage_of(ex, body)
         else:
             ex.outcome.error_type = "upstream_error"
-        media = response.headers.get("content-type", "application/json")
         return Reply(
-            status=response.status_code, headers=headers, body=body, media_type=media
+            status=response.status_code,
+            headers=head.passed,
+            body=body,
+            media_type=head.content_type or "application/json",
         )
 
     def _url(self, ex: Exchange) -> str:
@@ -83,10 +90,12 @@ class ForwardStep:
         except httpx.TransportError as error:
             raise _transport_error(error, "did not answer in time") from None
 
-    async def _read(self, response: httpx.Response, deadline: float) -> bytes:
+    async def _read(
+        self, response: httpx.Response, encoded: bool, deadline: float
+    ) -> bytes:
         try:
             async with asyncio.timeout_at(_loop_time(deadline)):
-                return await _body(response)
+                return await _body(response, encoded)
         except TimeoutError:
             raise UpstreamTimeout(
                 "The upstream stopped answering mid-response."
@@ -132,12 +141,10 @@ def _transport_error(error: httpx.TransportError, timeout_text: str) -> Exceptio
     return UpstreamUnreachable("The upstream could not be reached.")
 
 
-async def _body(response: httpx.Response) -> bytes:
+async def _body(response: httpx.Response, encoded: bool) -> bytes:
     """The body as sent; httpx's decoding layers only for an encoded one."""
     stream = response.stream
-    if "content-encoding" in response.headers or not isinstance(
-        stream, httpx.AsyncByteStream
-    ):
+    if encoded or not isinstance(stream, httpx.AsyncByteStream):
         return await response.aread()
     return b"".join([chunk async for chunk in stream])
 
@@ -150,18 +157,29 @@ def _usage_of(ex: Exchange, body: bytes):  # type: ignore[no-untyped-def]
     return ex.fmt.usage(parsed) if isinstance(parsed, dict) else None
 
 
-def _pass_headers(response: httpx.Response) -> list[tuple[str, str]]:
-    return [
-        (name, value)
-        for name, value in response.headers.multi_items()
-        if name.lower() not in HOP_BY_HOP
-        and name.lower() not in ("content-type", "date", "server")
-    ]
+@dataclass(frozen=True)
+class _Head:
+    """What the forward step reads of the upstream's headers, in one pass."""
 
+    passed: list[tuple[str, str]]  # to send back: hop-by-hop and our own removed
+    content_type: str
+    encoded: bool  # a content-encoding to undo
+    request_id: str | None
 
-def _is_sse(response: httpx.Response) -> bool:
-    return response.headers.get("content-type", "").startswith(SSE)
-
-
-def _request_id(response: httpx.Response) -> str | None:
-    return response.headers.get("x-request-id") or response.headers.get("request-id")
+    @classmethod
+    def of(cls, response: httpx.Response) -> _Head:
+        passed: list[tuple[str, str]] = []
+        seen: dict[str, list[str]] = {}
+        for name, value in response.headers.multi_items():  # names lower-cased
+            if name in READ:
+                seen.setdefault(name, []).append(value)
+            if name not in HOP_BY_HOP and name not in NOT_PASSED:
+                passed.append((name, value))
+        # Repeated headers read as httpx's Headers.get joins them.
+        joined = {name: ", ".join(values) for name, values in seen.items()}
+        return cls(
+            passed=passed,
+            content_type=joined.get("content-type", ""),
+            encoded="content-encoding" in joined,
+            request_id=joined.get("x-request-id") or joined.get("request-id"),
+        )

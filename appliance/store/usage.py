@@ -65,13 +65,16 @@ class RecordRows:
             name: field.get_default(call_default_factory=True)
             for name, field in UsageRecord.model_fields.items()
         }
-        self._columns = [
-            (
-                name,
-                defaults.get(name),
-                table.c[name].type.dialect_impl(dialect).bind_processor(dialect),
-            )
+        processors = [
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in names
+        ]
+        self._defaults = [(name, defaults.get(name)) for name in names]
+        # Only a few columns (dates, decimals, booleans, JSON) need converting.
+        self._converters = [
+            (index, to_db)
+            for index, to_db in enumerate(processors)
+            if to_db is not None
         ]
         self.sql = (
             f"INSERT INTO {table.name} ({', '.join(names)}) "
@@ -79,12 +82,10 @@ class RecordRows:
         )
 
     def row(self, record: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            record.get(name, default)
-            if to_db is None
-            else to_db(record.get(name, default))
-            for name, default, to_db in self._columns
-        )
+        values = [record.get(name, default) for name, default in self._defaults]
+        for index, to_db in self._converters:
+            values[index] = to_db(values[index])
+        return tuple(values)
 
 
 def _columns(record: UsageRecord | dict[str, Any]) -> dict[str, Any]:
