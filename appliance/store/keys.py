@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
 
 from appliance.errors import NotFound
@@ -106,8 +106,9 @@ def is_live(key: ProxyKey, now: datetime) -> bool:
     return key.expires_at is None or key.expires_at > now
 
 
-def touch(engine: Engine, last_used: dict[str, datetime]) -> None:
-    """Write the last-use times gathered since the previous flush."""
+def touch(connection: Connection, last_used: dict[str, datetime]) -> None:
+    """Write the last-use times gathered since the previous flush, in the
+    caller's transaction."""
     if not last_used:
         return
     table: Table = ProxyKey.__table__  # type: ignore[attr-defined]
@@ -117,8 +118,7 @@ def touch(engine: Engine, last_used: dict[str, datetime]) -> None:
         .values(last_used_at=bindparam("when"))
     )
     rows = [{"key_id": key_id, "when": when} for key_id, when in last_used.items()]
-    with engine.begin() as connection:
-        connection.execute(statement, rows)
+    connection.execute(statement, rows)
 
 
 def describe(key: ProxyKey) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Table, func
 from sqlalchemy.dialects.sqlite import insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import select
 
 from appliance.store.db import session
@@ -25,30 +25,32 @@ def write_batch(
 ) -> None:
     """Insert records (rows or column dicts) and add to quota counters at once."""
     rows = RecordRows(engine)
-    write_rows(engine, rows, [rows.row(_columns(record)) for record in records], counts)
+    with engine.begin() as connection:
+        write_rows(
+            connection, rows, [rows.row(_columns(record)) for record in records], counts
+        )
 
 
 def write_rows(
-    engine: Engine,
+    connection: Connection,
     rows: RecordRows,
     params: list[tuple[Any, ...]],
     counts: dict[tuple[str, str], int],
 ) -> None:
-    """Insert records already converted by `rows`, and add to quota counters."""
-    with session(engine) as db:
-        if params:
-            db.connection().exec_driver_sql(rows.sql, params)
-        for (workspace_id, period), count in counts.items():
-            statement = insert(QuotaCounter).values(
-                workspace_id=workspace_id, period=period, count=count
+    """Insert records already converted by `rows`, and add to quota counters,
+    in the caller's transaction."""
+    if params:
+        connection.exec_driver_sql(rows.sql, params)
+    for (workspace_id, period), count in counts.items():
+        statement = insert(QuotaCounter).values(
+            workspace_id=workspace_id, period=period, count=count
+        )
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["workspace_id", "period"],
+                set_={"count": QuotaCounter.count + count},
             )
-            db.exec(  # type: ignore[call-overload]
-                statement.on_conflict_do_update(
-                    index_elements=["workspace_id", "period"],
-                    set_={"count": QuotaCounter.count + count},
-                )
-            )
-        db.commit()
+        )
 
 
 class RecordRows:

@@ -96,8 +96,10 @@ class UsageWriter:
     def _write(
         self, records: list[tuple[Any, ...]], counts: dict, last_used: dict
     ) -> None:
-        usage.write_rows(self._engine, self._rows, records, counts)
-        keys.touch(self._engine, last_used)
+        # One transaction: each commit is a WAL write of its own.
+        with self._engine.begin() as connection:
+            usage.write_rows(connection, self._rows, records, counts)
+            keys.touch(connection, last_used)
 
     async def _run(self) -> None:
         while True:

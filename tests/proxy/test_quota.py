@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from appliance.store import workspaces
+from appliance.pipeline.quota import QuotaBook, period_of
+from appliance.store import keys, workspaces
 
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
 
@@ -49,11 +51,32 @@ async def test_quota_count_survives_a_restart(appliance_factory):
     first.runtime.keys.clear()
     await send_many(first, key, 2)
     first.flush()
-    from appliance.pipeline.quota import QuotaBook, period_of
     from datetime import UTC, datetime
+
+    from appliance.pipeline.quota import QuotaBook, period_of
 
     fresh = QuotaBook(first.runtime.engine)
     assert fresh.used(ws_id, period_of(datetime.now(UTC))) == 2
+
+
+async def test_records_quota_count_and_key_use_are_written_together(appliance):
+    ws_id, key = appliance.workspace()
+    engine = appliance.runtime.engine
+    [issued] = keys.list_for(engine, ws_id)
+    assert issued.last_used_at is None
+    before = datetime.now(UTC)
+    responses = await send_many(appliance, key, 3)
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    appliance.flush()
+
+    rows = [r for r in appliance.records() if r.workspace_id == ws_id]
+    assert len(rows) == 3
+    assert {r.key_id for r in rows} == {issued.id}
+    assert QuotaBook(engine).used(ws_id, period_of(before)) == 3
+    used_at = keys.get(engine, issued.id).last_used_at
+    assert used_at is not None
+    assert before - timedelta(seconds=1) <= used_at.replace(tzinfo=UTC)
+    assert used_at.replace(tzinfo=UTC) <= datetime.now(UTC)
 
 
 async def test_burst_limit_gives_429_with_retry_after(appliance):
