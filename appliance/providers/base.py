@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -102,6 +103,10 @@ def _finite(text: str) -> float:
     return number
 
 
+# A JSON escape of a UTF-16 surrogate, paired (an emoji) or not.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def parse_json_body(raw: bytes) -> dict[str, Any]:
     """The request body as a JSON object, or InvalidRequest."""
     if not raw.strip():
@@ -114,7 +119,32 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
         raise InvalidRequest("The request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
+    if SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(body):
+        raise InvalidRequest(
+            "The request body has a lone UTF-16 surrogate escape (\\ud800 to "
+            "\\udfff without its pair) in a string: that is not valid Unicode."
+        )
     return body
+
+
+def _has_lone_surrogate(body: dict[str, Any]) -> bool:
+    """True if any key or string of the parsed body holds an unpaired
+    surrogate: JSON can escape one, but no UTF-8 text (nor a provider) can
+    carry it. Only read when the raw body has a surrogate escape at all."""
+    stack: list[Any] = [body]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def require_model(body: dict[str, Any]) -> str:

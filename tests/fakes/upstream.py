@@ -45,6 +45,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""  # the body's bytes as they arrived
 
 
 class FakeUpstream:
@@ -81,7 +82,7 @@ class FakeUpstream:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw
-        self.seen.append(Seen(scope["method"], scope["path"], headers, body))
+        self.seen.append(Seen(scope["method"], scope["path"], headers, body, raw))
         scripted = self.script.popleft() if self.script else Scripted()
         if self.latency:
             await asyncio.sleep(self.latency)

@@ -47,6 +47,15 @@ def post(appliance, key: str, body, path: str = CHAT, **headers):  # type: ignor
             {"model": "gpt-4o", "messages": [{"role": "user", "content": [7]}]},
             "content[0]",
         ),
+        (
+            b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "\\ud800"}]}',
+            "lone UTF-16 surrogate",
+        ),
+        (
+            b'{"model": "gpt-4o", "messages": [{"role": "system", "content": "a"},'
+            b' {"role": "user", "content": [{"type": "text", "text": "b\\uDFFF"}]}]}',
+            "lone UTF-16 surrogate",
+        ),
     ],
 )
 def test_bad_openai_body_is_400_without_upstream_call_or_quota(
@@ -66,6 +75,35 @@ def test_bad_openai_body_is_400_without_upstream_call_or_quota(
         {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]},
     )
     assert ok.headers["x-optera-quota-remaining"] == "99999"
+
+
+def test_paired_surrogate_escape_passes_as_sent(appliance):
+    _, key = appliance.workspace()
+    raw = (
+        b'{"model": "gpt-4o", "messages": [{"role": "user",'
+        b' "content": "smile \\ud83d\\ude00"}]}'
+    )
+    response = post(appliance, key, raw)
+    assert response.status_code == 200
+    [seen] = appliance.upstream.seen
+    assert seen.raw == raw
+
+
+def test_lone_surrogate_is_400_in_anthropic_format(appliance):
+    _, key = appliance.workspace()
+    raw = (
+        b'{"model": "claude-sonnet-4-5", "max_tokens": 10,'
+        b' "messages": [{"role": "user", "content": "\\udfff"}]}'
+    )
+    response = post(
+        appliance, key, raw, "/v1/messages", **{"anthropic-version": "2023-06-01"}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["type"] == "error"
+    assert body["error"]["type"] == "invalid_request_error"
+    assert "lone UTF-16 surrogate" in body["error"]["message"]
+    assert appliance.upstream.seen == []
 
 
 def test_body_over_limit_is_413(appliance_factory):
