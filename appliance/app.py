@@ -29,10 +29,9 @@ from appliance.pipeline.quota import QuotaStep
 from appliance.pipeline.route import RouteStep
 from appliance.pipeline.validate import ValidateStep
 from appliance.providers.chat_call import ChatCaller
-from appliance.providers.openai import OpenAIFormat
 from appliance.providers.usage import Usage
 from appliance.proxy.headers import EXPOSED
-from appliance.proxy.routes import healthz, proxy, readyz
+from appliance.proxy.routes import format_for, healthz, new_request_id, proxy, readyz
 from appliance.runtime import Runtime
 from appliance.settings import Settings
 
@@ -118,11 +117,15 @@ def create_app(
 
 
 def _http_error(request: Request, exc: HTTPException) -> Response:
-    """Litestar's own errors (unknown path, wrong method) in OpenAI's format."""
+    """Litestar's own errors (unknown path, wrong method) in the protocol's
+    format the path or headers name, with a request id like every answer."""
     error = OpteraError(exc.detail or "Request failed.")
     error.status = exc.status_code
     error.code = "not_found" if exc.status_code == 404 else "invalid_request"
     error.kind = "invalid_request_error"
+    fmt = format_for(request.scope["path"], dict(request.headers))
     return Response(
-        content=OpenAIFormat().error_body(error), status_code=exc.status_code
+        content=fmt.error_body(error),
+        status_code=exc.status_code,
+        headers={**(exc.headers or {}), "X-Optera-Request-Id": new_request_id()},
     )

@@ -121,16 +121,17 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
         raise InvalidRequest("The request body must be a JSON object.")
     if SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(body):
         raise InvalidRequest(
-            "The request body has a lone UTF-16 surrogate escape (\\ud800 to "
-            "\\udfff without its pair) in a string: that is not valid Unicode."
+            "The request body is not valid JSON: a string holds a lone UTF-16 "
+            "surrogate (an escape from \\ud800 to \\udfff without its pair)."
         )
     return body
 
 
 def _has_lone_surrogate(body: dict[str, Any]) -> bool:
     """True if any key or string of the parsed body holds an unpaired
-    surrogate: JSON can escape one, but no UTF-8 text (nor a provider) can
-    carry it. Only read when the raw body has a surrogate escape at all."""
+    surrogate. Python's parser takes one; UTF-8 cannot carry it, and the
+    providers refuse it as invalid JSON. Only read when the raw body has a
+    surrogate escape at all."""
     stack: list[Any] = [body]
     while stack:
         value = stack.pop()

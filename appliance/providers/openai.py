@@ -55,6 +55,13 @@ def carries_usage(data: str) -> bool:
     return USAGE_VALUE.search(data) is not None
 
 
+# Error kinds named as Anthropic names them, and OpenAI's word for each.
+OPENAI_KINDS = {
+    "not_found_error": "invalid_request_error",
+    "request_too_large": "invalid_request_error",
+}
+
+
 class OpenAIFormat(ProviderFormat):
     name = "openai"
     chat_path = "/v1/chat/completions"
@@ -78,7 +85,7 @@ class OpenAIFormat(ProviderFormat):
         return {
             "error": {
                 "message": error.message,
-                "type": error.kind,
+                "type": OPENAI_KINDS.get(error.kind, error.kind),
                 "param": None,
                 "code": error.code,
             }

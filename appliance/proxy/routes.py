@@ -37,6 +37,10 @@ METHODS = [
 ]
 
 
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(12)
+
+
 def format_for(path: str, headers: dict[str, str]) -> ProviderFormat:
     """Anthropic for its paths or its headers; OpenAI's format otherwise."""
     if path.startswith(("/v1/messages", "/v1/complete")):
@@ -65,7 +69,7 @@ async def proxy(request: Request) -> ASGIApp:
     if not _safe_path(request.scope.get("raw_path", b"").decode("latin-1"), path):
         return error_response(_blank(fmt, request), NotFound("Unknown path."))
     ex = Exchange(
-        request_id="req_" + secrets.token_hex(12),
+        request_id=new_request_id(),
         fmt=fmt,
         method=request.method,
         path=path,
@@ -100,7 +104,7 @@ def _safe_path(raw: str, path: str) -> bool:
 
 def _blank(fmt: ProviderFormat, request: Request) -> Exchange:
     return Exchange(
-        request_id="req_" + secrets.token_hex(12),
+        request_id=new_request_id(),
         fmt=fmt,
         method=request.method,
         path="",

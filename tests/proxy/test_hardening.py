@@ -45,7 +45,7 @@ def test_paths_that_leave_the_upstream_base_are_refused(appliance, path):
     assert appliance.upstream.seen == []
 
 
-def test_lone_surrogate_and_deep_nesting_are_handled_without_a_500(appliance):
+def test_lone_surrogate_and_deep_nesting_are_400_not_500(appliance):
     _, key = appliance.workspace()
     headers = {
         "x-proxy-key": key,
@@ -54,7 +54,9 @@ def test_lone_surrogate_and_deep_nesting_are_handled_without_a_500(appliance):
     }
     surrogate = b'{"model":"gpt-4o","messages":[{"role":"user","content":"\\ud800 x"}]}'
     response = httpx.post(appliance.url + CHAT, content=surrogate, headers=headers)
-    assert response.status_code == 200
+    # As the providers answer it: not valid JSON.
+    assert response.status_code == 400
+    assert "lone UTF-16 surrogate" in response.json()["error"]["message"]
     deep = b'{"model":"gpt-4o","messages":' + b"[" * 5000 + b"]" * 5000 + b"}"
     response = httpx.post(appliance.url + CHAT, content=deep, headers=headers)
     assert response.status_code == 400
@@ -141,3 +143,36 @@ def test_stalled_stream_ends_with_an_error_event(appliance_factory):
     [record] = appliance.records()
     assert record.aborted is True
     assert record.error_type == "upstream_timeout"
+
+
+def test_unknown_paths_are_404_in_the_callers_format_with_a_request_id(appliance):
+    plain = httpx.get(appliance.url + "/v2/chat/completions", timeout=10)
+    assert plain.status_code == 404
+    assert plain.json()["error"]["type"] == "invalid_request_error"
+    assert plain.json()["error"]["code"] == "not_found"
+    assert plain.headers["x-optera-request-id"].startswith("req_")
+
+    anthropic_style = httpx.post(
+        appliance.url + "/messages",
+        headers={"anthropic-version": "2023-06-01", "x-api-key": "sk-ant"},
+        json={},
+        timeout=10,
+    )
+    assert anthropic_style.status_code == 404
+    body = anthropic_style.json()
+    assert body["type"] == "error"
+    assert body["error"]["type"] == "invalid_request_error"
+    assert anthropic_style.headers["x-optera-request-id"].startswith("req_")
+    assert appliance.upstream.seen == []
+
+
+def test_unsafe_path_is_404_typed_as_openai_types_it(appliance):
+    _, key = appliance.workspace()
+    answer = httpx.get(
+        appliance.url + "/v1/models/..%2Fsecret",
+        headers={"x-proxy-key": key},
+        timeout=10,
+    )
+    assert answer.status_code == 404
+    assert answer.json()["error"]["type"] == "invalid_request_error"
+    assert answer.json()["error"]["code"] == "not_found"
