@@ -12,12 +12,16 @@ from appliance.errors import BodyTooLarge, InvalidRequest
 from appliance.pipeline.context import Exchange, Next, Reply
 from appliance.providers.base import parse_json_body
 
+# The x-optera-* request controls that switch one step on or off.
+SWITCHES = ("cache", "compress", "route")
+
 
 class ValidateStep:
     def __init__(self, max_body_bytes: int) -> None:
         self._max = max_body_bytes
 
     async def __call__(self, ex: Exchange, call_next: Next) -> Reply:
+        _check_switches(ex.controls)
         if len(ex.raw_body) > self._max:
             raise BodyTooLarge(
                 f"The request body is over the limit of {self._max} bytes."
@@ -33,6 +37,17 @@ class ValidateStep:
         ex.fingerprint = hashlib.sha256(ex.raw_body).hexdigest()[:32]
         ex.conversation_fingerprint = _conversation(ex)
         return await call_next(ex)
+
+
+def _check_switches(controls: dict[str, str]) -> None:
+    """An on/off control with another value is a mistake worth telling: taken
+    as "on", it would silently not do what its sender meant."""
+    for name in SWITCHES:
+        value = controls.get(name)
+        if value is not None and value not in ("on", "off"):
+            raise InvalidRequest(
+                f"x-optera-{name} must be 'on' or 'off', not {value[:40]!r}."
+            )
 
 
 def _maybe_json(ex: Exchange) -> dict | None:

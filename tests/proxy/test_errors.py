@@ -77,6 +77,21 @@ def test_bad_openai_body_is_400_without_upstream_call_or_quota(
     assert ok.headers["x-optera-quota-remaining"] == "99999"
 
 
+@pytest.mark.parametrize("name", ["cache", "compress", "route"])
+def test_switch_control_with_another_value_is_400_before_quota(appliance, name):
+    _, key = appliance.workspace()
+    ask = {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}
+    response = post(appliance, key, ask, **{f"x-optera-{name}": "Maybe"})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        f"x-optera-{name} must be 'on' or 'off', not 'maybe'."
+    )
+    assert appliance.upstream.seen == []
+    on = post(appliance, key, ask, **{f"x-optera-{name}": "ON"})
+    assert on.status_code == 200
+    assert on.headers["x-optera-quota-remaining"] == "99999"
+
+
 def test_paired_surrogate_escape_passes_as_sent(appliance):
     _, key = appliance.workspace()
     raw = (
