@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from appliance.cli import main
+from appliance.store.workspaces import PLANS
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+def cli(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    """The CLI as typed: exit code, stdout and stderr of exactly these arguments."""
     monkeypatch.setenv("OPTERA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("OPTERA_CONFIG", raising=False)
 
+    def invoke(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return invoke
+
+
+@pytest.fixture
+def run(cli):  # type: ignore[no-untyped-def]
     def invoke(*args: str) -> tuple[int, object]:
-        code = main([*args, "--json"])
-        out = capsys.readouterr().out
+        code, out, _ = cli(*args, "--json")
         return code, json.loads(out)
 
     return invoke
@@ -164,3 +179,150 @@ def test_unreadable_configuration_is_a_clean_error(run, tmp_path, monkeypatch):
     code, body = run("workspace", "list")
     assert code == 1
     assert "port" in body["error"].lower()
+
+
+def test_negative_quota_refused_for_every_plan(run):
+    run("workspace", "create", "--name", "acme")
+    refused = {
+        "error": "The quota must be a non-negative number of requests a month, not -5."
+    }
+    for plan in PLANS:
+        assert run(
+            "workspace", "set-plan", "acme", "--plan", plan, "--quota", "-5"
+        ) == (1, refused)
+    assert run("workspace", "create", "--name", "b", "--quota", "-5") == (1, refused)
+    _, listed = run("workspace", "list")
+    assert [(w["name"], w["plan"], w["quota"], w["custom_quota"]) for w in listed] == [
+        ("acme", "starter", 100_000, None)
+    ]
+
+
+@pytest.mark.parametrize("burst", ["0", "-1", "nan", "inf"])
+def test_burst_limit_that_is_not_positive_and_finite_is_refused(run, burst):
+    run("workspace", "create", "--name", "acme")
+    code, body = run(
+        "workspace", "set-plan", "acme", "--plan", "growth", "--burst", burst
+    )
+    assert (code, body) == (
+        1,
+        {
+            "error": "The burst limit must be a positive number of requests a second, "
+            f"not {burst}."
+        },
+    )
+    _, listed = run("workspace", "list")
+    assert [(w["plan"], w["burst_rate"]) for w in listed] == [("starter", None)]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["workspace", "set-plan", "acme", "--plan", "bogus", "--json"],
+            "argument --plan: invalid choice: 'bogus' "
+            "(choose from 'starter', 'growth', 'enterprise', 'custom')",
+        ),
+        (
+            [
+                "--json",
+                "workspace",
+                "set-plan",
+                "acme",
+                "--plan",
+                "starter",
+                "--quota",
+                "abc",
+            ],
+            "argument --quota: invalid int value: 'abc'",
+        ),
+        (
+            ["usage", "--json", "--by", "color"],
+            "argument --by: invalid choice: 'color' "
+            "(choose from 'feature', 'team', 'user')",
+        ),
+        (
+            ["workspace", "create", "--json"],
+            "the following arguments are required: --name",
+        ),
+        (
+            ["--json", "frobnicate"],
+            "argument COMMAND: invalid choice: 'frobnicate' (choose from "
+            "'serve', 'workspace', 'subscription', 'key', 'usage', 'leaks')",
+        ),
+        (
+            ["workspace", "list", "--json", "--config"],
+            "argument --config: expected one argument",
+        ),
+        (["workspace", "--json"], "a command is needed; `optera --help` lists them"),
+    ],
+)
+def test_usage_error_under_json_is_one_json_line_on_stdout(cli, argv, message):
+    code, out, err = cli(*argv)
+    assert (code, out, err) == (2, json.dumps({"error": message}) + "\n", "")
+
+
+def test_usage_error_without_json_prints_usage_on_stderr_only(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exit_:
+        main(["usage", "--by", "color"])
+    captured = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert captured.out == ""
+    assert captured.err == (
+        "usage: optera usage [-h] [--json] [--config CONFIG] "
+        "[--by {feature,team,user}] [--workspace WORKSPACE] [--since SINCE] "
+        "[--until UNTIL]\n"
+        "optera usage: error: argument --by: invalid choice: 'color' "
+        "(choose from 'feature', 'team', 'user')\n"
+    )
+
+
+def test_json_and_config_work_wherever_they_stand(cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("OPTERA_DATA_DIR")
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "optera.toml"
+    config.write_text(f'[server]\ndata_dir = "{tmp_path / "elsewhere"}"\n')
+    placements = [
+        ["--json", "--config", str(config), "workspace", "create", "--name", "a"],
+        ["workspace", f"--config={config}", "create", "--json", "--name", "b"],
+        ["workspace", "create", "--name", "c", "--json", "--config", str(config)],
+    ]
+    for argv in placements:
+        code, out, _ = cli(*argv)
+        assert (code, json.loads(out)["name"]) == (0, argv[argv.index("--name") + 1])
+
+    assert cli("usage", "--json", "--config", str(config))[:2] == (0, "[]\n")
+    code, out, _ = cli("--json", "workspace", "list", f"--config={config}")
+    assert [w["name"] for w in json.loads(out)] == ["a", "b", "c"]
+    assert cli("--json", "workspace", "list")[:2] == (0, "[]\n")
+
+
+def test_stdout_closed_by_the_reader_ends_quietly_with_exit_1(run):
+    run("workspace", "create", "--name", "acme")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "appliance.cli", "workspace", "list", "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=Path(__file__).parents[1],
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (1, b"")
+
+
+def test_new_database_is_named_on_stderr_the_first_time_only(cli, tmp_path):
+    database = (tmp_path / "data" / "optera.db").resolve()
+    note = (
+        f"optera: {database} did not exist and was just created, empty; "
+        "the server sees what this command writes only if it uses the same "
+        "data directory (server.data_dir in its config, or OPTERA_DATA_DIR).\n"
+    )
+    assert cli("workspace", "list", "--json") == (0, "[]\n", note)
+    assert cli("workspace", "list", "--json") == (0, "[]\n", "")

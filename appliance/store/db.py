@@ -10,14 +10,16 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from appliance.store import findings, models  # noqa: F401  (registers the tables)
 
+DATABASE_FILE = "optera.db"
+
 
 def open_engine(data_dir: Path) -> Engine:
-    """Open (and create) optera.db under `data_dir`, in WAL mode."""
+    """Open (and create) the database file under `data_dir`, in WAL mode."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = data_dir / "optera.db"
+    path = data_dir / DATABASE_FILE
     path.touch(mode=0o600, exist_ok=True)
     engine = create_engine(
-        f"sqlite:///{data_dir / 'optera.db'}",
+        f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": 30},
     )
     event.listen(engine, "connect", _pragmas)

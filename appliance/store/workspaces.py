@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import datetime
 from typing import Any
@@ -61,12 +62,30 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def check_plan(plan: str, quota: int | None) -> None:
+    """Refuse an unknown plan and a negative quota, whichever plan it overrides.
+
+    A negative quota is never a limit anyone means: the quota step would
+    refuse every request of the workspace with 429.
+    """
     if plan not in PLANS:
         raise InvalidRequest(
             f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}."
         )
-    if plan == "custom" and (quota is None or quota < 0):
+    if plan == "custom" and quota is None:
         raise InvalidRequest("A custom plan needs --quota, a non-negative number.")
+    if quota is not None and quota < 0:
+        raise InvalidRequest(
+            f"The quota must be a non-negative number of requests a month, not {quota}."
+        )
+
+
+def check_burst(burst: float) -> None:
+    """Refuse a burst limit that would block every request or break the bucket."""
+    if not math.isfinite(burst) or burst <= 0:
+        raise InvalidRequest(
+            "The burst limit must be a positive number of requests a second, "
+            f"not {burst:g}."
+        )
 
 
 def create(
@@ -142,10 +161,7 @@ def set_plan(
     check_plan(plan, quota)
     changes: dict[str, Any] = {"plan": plan, "custom_quota": quota}
     if burst is not None:
-        if burst <= 0:
-            raise InvalidRequest(
-                "--burst must be a positive number of requests a second."
-            )
+        check_burst(burst)
         changes["burst_rate"] = float(burst)
         changes["burst_capacity"] = max(1, int(burst * 4))
     return update(engine, ref, **changes)
