@@ -121,8 +121,9 @@ def _http_error(request: Request, exc: HTTPException) -> Response:
     format the path or headers name, with a request id like every answer."""
     error = OpteraError(exc.detail or "Request failed.")
     error.status = exc.status_code
-    error.code = "not_found" if exc.status_code == 404 else "invalid_request"
-    error.kind = "invalid_request_error"
+    found = exc.status_code != 404
+    error.code = "invalid_request" if found else "not_found"
+    error.kind = "invalid_request_error" if found else "not_found_error"
     fmt = format_for(request.scope["path"], dict(request.headers))
     return Response(
         content=fmt.error_body(error),

@@ -72,6 +72,8 @@ def _run(argv: list[str]) -> int:
             return _fail(True, "a command is needed; `optera --help` lists them", 2)
         parser.print_help()
         return 2
+    if args.config == "":
+        return _fail(args.json, "--config needs the path of a config file", 2)
     try:
         settings = load_settings(args.config)
     except (OSError, ValueError) as error:  # a missing file, bad TOML, bad values

@@ -181,23 +181,25 @@ def test_unreadable_configuration_is_a_clean_error(run, tmp_path, monkeypatch):
     assert "port" in body["error"].lower()
 
 
-def test_negative_quota_refused_for_every_plan(run):
+@pytest.mark.parametrize("quota", ["-5", "1000000000001", "99999999999999999999999"])
+def test_quota_out_of_range_refused_for_every_plan(run, quota):
     run("workspace", "create", "--name", "acme")
     refused = {
-        "error": "The quota must be a non-negative number of requests a month, not -5."
+        "error": "The quota must be a number of requests a month from 0 to "
+        f"1,000,000,000,000, not {quota}."
     }
     for plan in PLANS:
         assert run(
-            "workspace", "set-plan", "acme", "--plan", plan, "--quota", "-5"
+            "workspace", "set-plan", "acme", "--plan", plan, "--quota", quota
         ) == (1, refused)
-    assert run("workspace", "create", "--name", "b", "--quota", "-5") == (1, refused)
+    assert run("workspace", "create", "--name", "b", "--quota", quota) == (1, refused)
     _, listed = run("workspace", "list")
     assert [(w["name"], w["plan"], w["quota"], w["custom_quota"]) for w in listed] == [
         ("acme", "starter", 100_000, None)
     ]
 
 
-@pytest.mark.parametrize("burst", ["0", "-1", "nan", "inf"])
+@pytest.mark.parametrize("burst", ["0", "-1", "nan", "inf", "1e+300"])
 def test_burst_limit_that_is_not_positive_and_finite_is_refused(run, burst):
     run("workspace", "create", "--name", "acme")
     code, body = run(
@@ -207,11 +209,27 @@ def test_burst_limit_that_is_not_positive_and_finite_is_refused(run, burst):
         1,
         {
             "error": "The burst limit must be a positive number of requests a second, "
-            f"not {burst}."
+            f"at most 1,000,000, not {burst}."
         },
     )
     _, listed = run("workspace", "list")
     assert [(w["plan"], w["burst_rate"]) for w in listed] == [("starter", None)]
+
+
+def test_empty_config_path_is_a_usage_error(run):
+    assert run("workspace", "list", "--config=") == (
+        2,
+        {"error": "--config needs the path of a config file"},
+    )
+
+
+def test_workspace_name_that_is_not_text_is_refused(run):
+    undecodable = b"caf\xed\xa0\x80".decode("utf-8", "surrogateescape")
+    assert run("workspace", "create", "--name", undecodable) == (
+        1,
+        {"error": "A workspace name must be text (valid UTF-8)."},
+    )
+    assert run("workspace", "list") == (0, [])
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,11 @@ def _directives(header: str) -> set[str]:
 def _ttl(given: str | None, workspace: dict[str, Any], cache: CacheSettings) -> int:
     if given is None:
         return int(workspace.get("cache_ttl_seconds", cache.ttl_seconds))
+    return request_ttl(given)
+
+
+def request_ttl(given: str) -> int:
+    """The seconds of an x-optera-cache-ttl header, or InvalidRequest."""
     if not given.isdigit():
         raise InvalidRequest(
             "x-optera-cache-ttl must be a whole number of seconds (0 or more)."

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from appliance.cache.policy import request_ttl
 from appliance.errors import BodyTooLarge, InvalidRequest
 from appliance.pipeline.context import Exchange, Next, Reply
 from appliance.providers.base import parse_json_body
@@ -21,7 +22,7 @@ class ValidateStep:
         self._max = max_body_bytes
 
     async def __call__(self, ex: Exchange, call_next: Next) -> Reply:
-        _check_switches(ex.controls)
+        _check_controls(ex.controls)
         if len(ex.raw_body) > self._max:
             raise BodyTooLarge(
                 f"The request body is over the limit of {self._max} bytes."
@@ -39,9 +40,12 @@ class ValidateStep:
         return await call_next(ex)
 
 
-def _check_switches(controls: dict[str, str]) -> None:
-    """An on/off control with another value is a mistake worth telling: taken
-    as "on", it would silently not do what its sender meant."""
+def _check_controls(controls: dict[str, str]) -> None:
+    """Controls are checked before quota, like the body. An on/off control
+    with another value is a mistake worth telling: taken as "on", it would
+    silently not do what its sender meant."""
+    if "cache-ttl" in controls:
+        request_ttl(controls["cache-ttl"])
     for name in SWITCHES:
         value = controls.get(name)
         if value is not None and value not in ("on", "off"):

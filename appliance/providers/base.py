@@ -103,8 +103,12 @@ def _finite(text: str) -> float:
     return number
 
 
-# A JSON escape of a UTF-16 surrogate, paired (an emoji) or not.
-SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# A JSON escape of a UTF-16 surrogate, paired (an emoji) or not, or a
+# surrogate's own UTF-8 bytes, which Python's parser also lets through.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\xed[\xa0-\xbf]")
+
+
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def parse_json_body(raw: bytes) -> dict[str, Any]:
@@ -122,7 +126,7 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
     if SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(body):
         raise InvalidRequest(
             "The request body is not valid JSON: a string holds a lone UTF-16 "
-            "surrogate (an escape from \\ud800 to \\udfff without its pair)."
+            "surrogate (U+D800 to U+DFFF without its pair)."
         )
     return body
 
@@ -152,6 +156,9 @@ def require_model(body: dict[str, Any]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model.strip():
         raise InvalidRequest("'model' is required and must be a non-empty string.")
+    if CONTROL_CHARACTER.search(model):
+        # It goes back in X-Original-Model, where no control character may stand.
+        raise InvalidRequest("'model' must not contain control characters.")
     return model
 
 

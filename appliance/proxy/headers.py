@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from appliance.pipeline.context import Exchange
+from appliance.providers.base import CONTROL_CHARACTER
 
 SAVINGS_HEADERS = (
     "X-Tokens-Saved",
@@ -41,14 +42,17 @@ def flag(value: bool) -> str:
 
 def savings_headers(ex: Exchange) -> dict[str, str]:
     s = ex.savings
-    model = ex.model or ""
+    # A passed-through request's model is not validated; a header cannot
+    # carry a control character.
+    model = CONTROL_CHARACTER.sub("", ex.model or "")
+    original = CONTROL_CHARACTER.sub("", ex.original_model or "") or model
     return {
         "X-Tokens-Saved": str(s.tokens_saved),
         "X-Cost-Saved-USD": usd(s.usd_saved),
         "X-Cache-Hit": flag(s.cache_hit),
         "X-Semantic-Cache-Hit": flag(s.semantic_hit),
         "X-Model-Routed": model,
-        "X-Original-Model": ex.original_model or model,
+        "X-Original-Model": original,
         "X-Request-Compressed": flag(s.compressed),
         "X-Preamble-Stripped": flag(s.preamble_stripped),
         "X-Repetition-Removed": flag(s.repetition_removed),

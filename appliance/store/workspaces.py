@@ -17,6 +17,9 @@ from appliance.store.models import ProxyKey, QuotaCounter, Workspace, utcnow
 from appliance.store.views import WorkspaceView
 
 PLANS = ("starter", "growth", "enterprise", "custom")
+# Bounds that keep a quota within SQLite's integers and a burst bucket finite.
+MAX_QUOTA = 10**12
+MAX_BURST = 1_000_000.0
 
 
 def plan_quota(workspace: Workspace, plans: PlanSettings) -> int:
@@ -61,6 +64,15 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _is_text(value: str) -> bool:
+    """False for a string holding surrogates (undecodable bytes of argv)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_plan(plan: str, quota: int | None) -> None:
     """Refuse an unknown plan and a negative quota, whichever plan it overrides.
 
@@ -73,18 +85,19 @@ def check_plan(plan: str, quota: int | None) -> None:
         )
     if plan == "custom" and quota is None:
         raise InvalidRequest("A custom plan needs --quota, a non-negative number.")
-    if quota is not None and quota < 0:
+    if quota is not None and not 0 <= quota <= MAX_QUOTA:
         raise InvalidRequest(
-            f"The quota must be a non-negative number of requests a month, not {quota}."
+            "The quota must be a number of requests a month from 0 to "
+            f"{MAX_QUOTA:,}, not {quota}."
         )
 
 
 def check_burst(burst: float) -> None:
     """Refuse a burst limit that would block every request or break the bucket."""
-    if not math.isfinite(burst) or burst <= 0:
+    if not math.isfinite(burst) or not 0 < burst <= MAX_BURST:
         raise InvalidRequest(
             "The burst limit must be a positive number of requests a second, "
-            f"not {burst:g}."
+            f"at most {MAX_BURST:,.0f}, not {burst:g}."
         )
 
 
@@ -94,6 +107,8 @@ def create(
     check_plan(plan, quota)
     if not name.strip():
         raise InvalidRequest("A workspace needs a name.")
+    if not _is_text(name):
+        raise InvalidRequest("A workspace name must be text (valid UTF-8).")
     _check_free_name(engine, name.strip())
     workspace = Workspace(
         id="ws_" + secrets.token_hex(8),

@@ -52,6 +52,18 @@ def post(appliance, key: str, body, path: str = CHAT, **headers):  # type: ignor
             "lone UTF-16 surrogate",
         ),
         (
+            b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "\xed\xa0\x80"}]}',
+            "lone UTF-16 surrogate",
+        ),
+        (
+            {"model": "gpt-4o\u0000", "messages": [{"role": "user", "content": "x"}]},
+            "control characters",
+        ),
+        (
+            {"model": "gpt-4o\r\nX-Evil: 1", "messages": [{"role": "user", "content": "x"}]},
+            "control characters",
+        ),
+        (
             b'{"model": "gpt-4o", "messages": [{"role": "system", "content": "a"},'
             b' {"role": "user", "content": [{"type": "text", "text": "b\\uDFFF"}]}]}',
             "lone UTF-16 surrogate",
@@ -75,6 +87,31 @@ def test_bad_openai_body_is_400_without_upstream_call_or_quota(
         {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]},
     )
     assert ok.headers["x-optera-quota-remaining"] == "99999"
+
+
+@pytest.mark.parametrize("ttl", ["-5", "abc", "1.5"])
+def test_bad_cache_ttl_is_400_before_quota(appliance, ttl):
+    _, key = appliance.workspace()
+    ask = {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}
+    response = post(appliance, key, ask, **{"x-optera-cache-ttl": ttl})
+    assert response.status_code == 400
+    assert "x-optera-cache-ttl" in response.json()["error"]["message"]
+    assert "x-optera-quota-remaining" not in response.headers
+    assert appliance.upstream.seen == []
+    ok = post(appliance, key, ask)
+    assert ok.headers["x-optera-quota-remaining"] == "99999"
+
+
+def test_passed_through_model_with_a_control_character_still_answers(appliance):
+    _, key = appliance.workspace()
+    response = post(
+        appliance, key, {"model": "text-embedding-3-small\n", "input": "hi"},
+        "/v1/embeddings",
+    )
+    assert response.status_code == 200
+    assert response.headers["x-original-model"] == "text-embedding-3-small"
+    [seen] = appliance.upstream.seen
+    assert seen.body["model"] == "text-embedding-3-small\n"
 
 
 @pytest.mark.parametrize("name", ["cache", "compress", "route"])

@@ -161,7 +161,7 @@ def test_unknown_paths_are_404_in_the_callers_format_with_a_request_id(appliance
     assert anthropic_style.status_code == 404
     body = anthropic_style.json()
     assert body["type"] == "error"
-    assert body["error"]["type"] == "invalid_request_error"
+    assert body["error"]["type"] == "not_found_error"
     assert anthropic_style.headers["x-optera-request-id"].startswith("req_")
     assert appliance.upstream.seen == []
 
