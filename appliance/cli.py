@@ -38,7 +38,12 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """Raises usage errors instead of printing them: under --json they go to stdout."""
+    """Raises usage errors instead of printing them: under --json they go to
+    stdout. Options are not abbreviated: `--jso` is a mistake, not --json."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(self, message)

@@ -216,6 +216,12 @@ def test_burst_limit_that_is_not_positive_and_finite_is_refused(run, burst):
     assert [(w["plan"], w["burst_rate"]) for w in listed] == [("starter", None)]
 
 
+def test_options_are_not_abbreviated(cli):
+    code, out, _ = cli("workspace", "list", "--jso", "--json")
+    assert code == 2
+    assert json.loads(out) == {"error": "unrecognized arguments: --jso"}
+
+
 def test_empty_config_path_is_a_usage_error(run):
     assert run("workspace", "list", "--config=") == (
         2,
