@@ -1,9 +1,13 @@
 """The embedder: unit vectors from the packaged model, batching of async callers."""
 
 import asyncio
+import os
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from appliance.semantic.embedder import Batching, Embedder
 
@@ -137,25 +141,38 @@ async def test_memo_keeps_only_the_most_recent_texts(tmp_path: Path, packaged_mo
     assert small.model_calls == calls + 1
 
 
-async def test_waiting_requests_are_embedded_before_background_texts(embedder):
+async def test_a_request_does_not_wait_behind_a_background_text(embedder):
     started = embedder.model_calls
-    first = asyncio.create_task(embedder.embed("the model is busy with this " * 40))
-    while embedder.model_calls == started:
-        await asyncio.sleep(0.0005)
     finished: list[str] = []
     background = asyncio.create_task(
-        embedder.embed("a new entry to remember later", urgent=False)
+        embedder.embed("a long new entry to remember later " * 60, urgent=False)
     )
     background.add_done_callback(lambda _: finished.append("background"))
-    await asyncio.sleep(0)
-    lookups = [
-        asyncio.create_task(embedder.embed(f"a request waits for this {n}"))
-        for n in range(3)
-    ]
-    for lookup in lookups:
-        lookup.add_done_callback(lambda _: finished.append("request"))
+    while embedder.model_calls == started:
+        await asyncio.sleep(0.0005)
+    lookup = asyncio.create_task(embedder.embed("a request waits for this"))
+    lookup.add_done_callback(lambda _: finished.append("request"))
 
-    await asyncio.gather(first, background, *lookups)
+    await asyncio.gather(background, lookup)
 
-    assert finished == ["request", "request", "request", "background"]
-    assert embedder.model_calls - started == 3
+    assert finished == ["request", "background"]
+    assert embedder.model_calls - started == 2
+
+
+async def test_background_texts_queued_together_share_one_call(embedder):
+    started = embedder.model_calls
+    texts = [f"new entry number {n}" for n in range(3)]
+    vectors = await asyncio.gather(*(embedder.embed(t, urgent=False) for t in texts))
+    assert embedder.model_calls - started == 1
+    assert np.allclose(np.stack(vectors), embedder.embed_sync(texts), atol=1e-5)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice is Linux's")
+def test_background_lane_runs_at_a_lower_priority(embedder):
+    def own_priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    background = embedder._lanes[False].worker.submit(own_priority).result()
+    requests = embedder._lanes[True].worker.submit(own_priority).result()
+    assert background >= 10
+    assert background > requests
