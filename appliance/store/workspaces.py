@@ -74,10 +74,9 @@ def _is_text(value: str) -> bool:
 
 
 def check_plan(plan: str, quota: int | None) -> None:
-    """Refuse an unknown plan and a negative quota, whichever plan it overrides.
-
-    A negative quota is never a limit anyone means: the quota step would
-    refuse every request of the workspace with 429.
+    """Refuse an unknown plan, and a quota out of range whichever plan it
+    overrides: a negative one would refuse every request of the workspace
+    with 429, and one past SQLite's integers could not be stored.
     """
     if plan not in PLANS:
         raise InvalidRequest(
