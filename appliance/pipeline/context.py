@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from appliance.providers.usage import Usage
 
+NOTHING = Decimal(0)
+
 if TYPE_CHECKING:
     from appliance.providers.base import ProviderFormat
     from appliance.store.views import KeyView, WorkspaceView
 
 
-@dataclass
+@dataclass(slots=True)
 class Tags:
     """The caller's analytics tags (x-feature-tag, x-team-tag, x-user-tag)."""
 
@@ -28,7 +30,7 @@ class Tags:
     user: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Saving:
     """What one optimization saved: tokens and dollars, and any detail."""
 
@@ -37,7 +39,7 @@ class Saving:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Savings:
     """Which optimizations fired on this request and what each saved.
 
@@ -69,22 +71,26 @@ class Savings:
 
     @property
     def tokens_saved(self) -> int:
+        if not self.steps:  # most requests: asked on each, for headers and record
+            return 0
         return sum(
             s.tokens for name, s in self.steps.items() if name != "provider_cache"
         )
 
     @property
     def usd_saved(self) -> Decimal:
+        if not self.steps:
+            return NOTHING
         return sum(
             (s.usd for name, s in self.steps.items() if name != "provider_cache"),
-            Decimal(0),
+            NOTHING,
         )
 
     def fired(self) -> list[str]:
         return sorted(self.steps)
 
 
-@dataclass
+@dataclass(slots=True)
 class QuotaState:
     """The workspace's monthly quota as this request left it."""
 
@@ -93,7 +99,7 @@ class QuotaState:
     reset_epoch: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What came back: filled by the forward step or by a cache hit."""
 
@@ -105,16 +111,17 @@ class Outcome:
     upstream_request_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Reply:
     """An answer to send back: a whole body or a stream of bytes.
 
     `headers` are the upstream's headers to pass back (hop-by-hop ones
-    already removed). Exactly one of `body` and `chunks` is set.
+    already removed), as the lower-cased name bytes and value bytes sent on
+    the wire. Exactly one of `body` and `chunks` is set.
     """
 
     status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     body: bytes | None = None
     chunks: AsyncIterator[bytes] | None = None
     media_type: str = "application/json"
@@ -123,7 +130,7 @@ class Reply:
 StreamFinalizer = Callable[["Exchange"], Awaitable[None]]
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
     """One request in flight, from the HTTP edge to the usage record."""
 

@@ -22,9 +22,12 @@ from appliance.settings import UpstreamSettings
 
 SSE = "text/event-stream"
 # Headers of the upstream's answer the forward step reads, and those it does
-# not pass back (the server sets its own).
-READ = frozenset({"content-type", "content-encoding", "x-request-id", "request-id"})
-NOT_PASSED = frozenset({"content-type", "date", "server"})
+# not pass back (hop-by-hop ones, and those the server sets itself), as the
+# lower-cased bytes they are compared as.
+READ = frozenset({b"content-type", b"content-encoding", b"x-request-id", b"request-id"})
+NOT_PASSED = frozenset(
+    {b"content-type", b"date", b"server", *(name.encode() for name in HOP_BY_HOP)}
+)
 
 
 class ForwardStep:
@@ -46,13 +49,9 @@ class ForwardStep:
             self._content(ex),
         )
         deadline = time.monotonic() + self._settings.total_timeout_s
-        response = await self._send(request, deadline)
-        head = _Head.of(response)
-        ex.outcome.status = response.status_code
-        ex.outcome.upstream_request_id = head.request_id
-        if response.status_code == 200 and head.content_type.startswith(SSE):
+        response, head, body = await self._exchange(ex, request, deadline)
+        if body is None:
             return self._stream(ex, response, head.passed, deadline)
-        body = await self._read(response, head.encoded, deadline)
         if response.status_code < 400:
             ex.outcome.usage = _usage_of(ex, body)
         else:
@@ -79,34 +78,37 @@ class ForwardStep:
             return json.dumps(ex.body, separators=(",", ":")).encode()
         return ex.raw_body
 
-    async def _send(self, request: httpx.Request, deadline: float) -> httpx.Response:
-        """The answer's status and headers; the transport's connect and idle
-        timeouts bound the wait, the total deadline caps it."""
+    async def _exchange(
+        self, ex: Exchange, request: httpx.Request, deadline: float
+    ) -> tuple[httpx.Response, _Head, bytes | None]:
+        """The answer's status and headers, and its body unless it is a stream,
+        which the relay reads as it comes. The transport's connect and idle
+        timeouts bound each wait; one total deadline caps them all."""
+        response: httpx.Response | None = None
         try:
-            async with asyncio.timeout_at(_loop_time(deadline)):
-                return await self._upstream.send(request)
+            async with asyncio.timeout_at(_loop_time(deadline)) as limit:
+                response = await self._upstream.send(request)
+                head = _Head.of(response)
+                ex.outcome.status = response.status_code
+                ex.outcome.upstream_request_id = head.request_id
+                if response.status_code == 200 and head.content_type.startswith(SSE):
+                    limit.reschedule(None)  # the relay keeps the deadline itself
+                    return response, head, None
+                try:
+                    return response, head, await _body(response, head.encoded)
+                finally:
+                    await response.aclose()
         except TimeoutError:
-            raise UpstreamTimeout("The upstream did not answer in time.") from None
+            raise UpstreamTimeout(f"The upstream {_failed(response)}.") from None
         except httpx.TransportError as error:
-            raise _transport_error(error, "did not answer in time") from None
-
-    async def _read(
-        self, response: httpx.Response, encoded: bool, deadline: float
-    ) -> bytes:
-        try:
-            async with asyncio.timeout_at(_loop_time(deadline)):
-                return await _body(response, encoded)
-        except TimeoutError:
-            raise UpstreamTimeout(
-                "The upstream stopped answering mid-response."
-            ) from None
-        except httpx.TransportError as error:
-            raise _transport_error(error, "stopped answering mid-response") from None
-        finally:
-            await response.aclose()
+            raise _transport_error(error, _failed(response)) from None
 
     def _stream(
-        self, ex: Exchange, response: httpx.Response, headers: list, deadline: float
+        self,
+        ex: Exchange,
+        response: httpx.Response,
+        headers: list[tuple[bytes, bytes]],
+        deadline: float,
     ) -> Reply:
         async def on_end(
             meter: StreamMeter, aborted: bool, events: list[bytes], error: str | None
@@ -135,6 +137,12 @@ def _loop_time(deadline: float) -> float:
     return loop.time() + (deadline - time.monotonic())
 
 
+def _failed(response: httpx.Response | None) -> str:
+    if response is None:
+        return "did not answer in time"
+    return "stopped answering mid-response"
+
+
 def _transport_error(error: httpx.TransportError, timeout_text: str) -> Exception:
     if is_timeout(error):
         return UpstreamTimeout(f"The upstream {timeout_text}.")
@@ -159,27 +167,31 @@ def _usage_of(ex: Exchange, body: bytes):  # type: ignore[no-untyped-def]
 
 @dataclass(frozen=True)
 class _Head:
-    """What the forward step reads of the upstream's headers, in one pass."""
+    """What the forward step reads of the upstream's headers, in one pass over
+    their bytes: those passed back are never decoded and encoded again."""
 
-    passed: list[tuple[str, str]]  # to send back: hop-by-hop and our own removed
+    passed: list[tuple[bytes, bytes]]  # names lower-cased, values as sent
     content_type: str
     encoded: bool  # a content-encoding to undo
     request_id: str | None
 
     @classmethod
     def of(cls, response: httpx.Response) -> _Head:
-        passed: list[tuple[str, str]] = []
-        seen: dict[str, list[str]] = {}
-        for name, value in response.headers.multi_items():  # names lower-cased
+        passed: list[tuple[bytes, bytes]] = []
+        seen: dict[bytes, list[bytes]] = {}
+        for raw_name, value in response.headers.raw:
+            name = raw_name.lower()
             if name in READ:
                 seen.setdefault(name, []).append(value)
-            if name not in HOP_BY_HOP and name not in NOT_PASSED:
+            if name not in NOT_PASSED:
                 passed.append((name, value))
         # Repeated headers read as httpx's Headers.get joins them.
-        joined = {name: ", ".join(values) for name, values in seen.items()}
+        joined = {
+            name: b", ".join(values).decode("latin-1") for name, values in seen.items()
+        }
         return cls(
             passed=passed,
-            content_type=joined.get("content-type", ""),
-            encoded="content-encoding" in joined,
-            request_id=joined.get("x-request-id") or joined.get("request-id"),
+            content_type=joined.get(b"content-type", ""),
+            encoded=b"content-encoding" in joined,
+            request_id=joined.get(b"x-request-id") or joined.get(b"request-id"),
         )

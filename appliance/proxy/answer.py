@@ -14,27 +14,34 @@ from collections.abc import AsyncIterator
 
 from litestar.types import Receive, Scope, Send
 
+from appliance.proxy.headers import wire_value
+
 NO_BODY = frozenset({204, 304})
 
 
 class Answer:
+    """A whole answer; `headers` are already the wire's bytes."""
+
     __slots__ = ("body", "headers", "status")
 
     def __init__(
         self,
         status: int,
-        headers: list[tuple[str, str]],
+        headers: list[tuple[bytes, bytes]],
         body: bytes,
         media_type: str,
     ) -> None:
-        encoded = [(b"content-type", _encode(media_type))]
         if status in NO_BODY or status < 200:
             body = b""
+            own = [(b"content-type", wire_value(media_type))]
         else:
-            encoded.append((b"content-length", str(len(body)).encode()))
-        encoded += [(name.lower().encode(), _encode(value)) for name, value in headers]
+            length = str(len(body)).encode()
+            own = [
+                (b"content-type", wire_value(media_type)),
+                (b"content-length", length),
+            ]
         self.status = status
-        self.headers = encoded
+        self.headers = own + headers
         self.body = body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -60,16 +67,14 @@ class StreamAnswer:
     def __init__(
         self,
         status: int,
-        headers: list[tuple[str, str]],
+        headers: list[tuple[bytes, bytes]],
         chunks: AsyncIterator[bytes],
         media_type: str,
     ) -> None:
         if media_type.startswith("text/") and "charset" not in media_type:
             media_type += "; charset=utf-8"  # as the providers' own streams say
         self.status = status
-        self.headers = [(b"content-type", _encode(media_type))] + [
-            (name.lower().encode(), _encode(value)) for name, value in headers
-        ]
+        self.headers = [(b"content-type", wire_value(media_type)), *headers]
         self.chunks = chunks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -116,11 +121,3 @@ class StreamAnswer:
 async def _until_disconnect(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-
-
-def _encode(value: str) -> bytes:
-    """Header values travel as latin-1; one httpx decoded as UTF-8 goes back so."""
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")

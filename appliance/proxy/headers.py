@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from appliance.pipeline.context import Exchange
@@ -29,6 +30,9 @@ QUOTA_HEADERS = (
     "X-Optera-Quota-Reset",
 )
 EXPOSED = (*SAVINGS_HEADERS, *QUOTA_HEADERS, "X-Optera-Request-Id")
+# Names as an answer carries them: lower-cased bytes, encoded once.
+WIRE_NAMES = {name: name.lower().encode() for name in EXPOSED}
+OURS = frozenset(WIRE_NAMES.values())
 
 
 def usd(amount: Decimal) -> str:
@@ -72,3 +76,20 @@ def quota_headers(ex: Exchange) -> dict[str, str]:
         "X-Optera-Quota-Remaining": str(ex.quota.remaining),
         "X-Optera-Quota-Reset": str(ex.quota.reset_epoch),
     }
+
+
+def encoded(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Header pairs as an ASGI answer carries them: lower-cased name bytes."""
+    return [
+        (WIRE_NAMES.get(name) or name.lower().encode("latin-1"), wire_value(value))
+        for name, value in headers
+    ]
+
+
+def wire_value(value: str) -> bytes:
+    """Header values travel as latin-1; one that is not (a model name in
+    another script) goes as UTF-8, as it came in the caller's JSON."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")

@@ -22,12 +22,11 @@ from appliance.providers.anthropic import AnthropicFormat
 from appliance.providers.base import ProviderFormat
 from appliance.providers.openai import OpenAIFormat
 from appliance.proxy.answer import Answer, StreamAnswer
-from appliance.proxy.headers import EXPOSED, quota_headers, savings_headers
+from appliance.proxy.headers import OURS, encoded, quota_headers, savings_headers
 
 log = logging.getLogger(__name__)
 OPENAI = OpenAIFormat()
 ANTHROPIC = AnthropicFormat()
-OURS = frozenset(name.lower() for name in EXPOSED)
 METHODS = [
     HttpMethod.GET,
     HttpMethod.POST,
@@ -147,22 +146,28 @@ def to_response(ex: Exchange, reply: Reply, request: Request) -> ASGIApp:
     return Answer(reply.status, headers, reply.body or b"", reply.media_type)
 
 
-def _merge(upstream: list[tuple[str, str]], ex: Exchange) -> list[tuple[str, str]]:
+def _merge(
+    upstream: list[tuple[bytes, bytes]], ex: Exchange
+) -> list[tuple[bytes, bytes]]:
     """The upstream's headers (repeated ones kept) and Optera's, ours winning."""
-    ours = [
-        *savings_headers(ex).items(),
-        *quota_headers(ex).items(),
-        ("X-Optera-Request-Id", ex.request_id),
-    ]
-    return [(n, v) for n, v in upstream if n.lower() not in OURS] + ours
+    ours = encoded(
+        [
+            *savings_headers(ex).items(),
+            *quota_headers(ex).items(),
+            ("X-Optera-Request-Id", ex.request_id),
+        ]
+    )
+    return [pair for pair in upstream if pair[0] not in OURS] + ours
 
 
 def error_response(ex: Exchange, error: OpteraError) -> Answer:
-    headers = [
-        *quota_headers(ex).items(),
-        *error.headers.items(),
-        ("X-Optera-Request-Id", ex.request_id),
-    ]
+    headers = encoded(
+        [
+            *quota_headers(ex).items(),
+            *error.headers.items(),
+            ("X-Optera-Request-Id", ex.request_id),
+        ]
+    )
     body: Any = ex.fmt.error_body(error)
     return Answer(error.status, headers, json.dumps(body).encode(), "application/json")
 

@@ -247,3 +247,23 @@ def test_an_upstream_header_named_like_ours_does_not_override_it(appliance):
     assert response.headers.get_list("x-tokens-saved") == ["0"]
     assert response.headers["x-upstream"] == "a"
     assert response.headers.get_list("content-type") == ["application/json"]
+
+
+def test_header_bytes_outside_ascii_pass_both_ways_as_sent(appliance):
+    """A caller's UTF-8 header reaches the upstream, and the upstream's comes
+    back, byte for byte: neither is decoded and encoded again on the way."""
+    _, key = appliance.workspace()
+    appliance.upstream.reply(headers={"x-upstream-note": "Café Ω"})
+    response = httpx.post(
+        appliance.url + "/v1/chat/completions",
+        headers={
+            "x-proxy-key": key,
+            "authorization": "Bearer sk-x",
+            "x-title": "Crème brûlée".encode(),
+        },
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    assert response.status_code == 200
+    assert appliance.upstream.seen[-1].headers["x-title"] == "Crème brûlée"
+    raw = dict(response.headers.raw)
+    assert raw[b"x-upstream-note"] == "Café Ω".encode()

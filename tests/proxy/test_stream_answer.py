@@ -39,7 +39,7 @@ async def test_chunks_go_out_in_order_then_the_body_ends():
 
     client = Client()
     answer = StreamAnswer(
-        200, [("X-A", "1"), ("X-A", "2")], chunks(), "text/event-stream"
+        200, [(b"x-a", b"1"), (b"x-a", b"2")], chunks(), "text/event-stream"
     )
     await client.receive()
     await answer({}, client.receive, client.send)  # type: ignore[arg-type]
