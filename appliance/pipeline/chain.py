@@ -13,12 +13,19 @@ def chain(steps: Sequence[Step], last: Next) -> Next:
     """One callable that runs `steps` in order, ending in `last`."""
     handler = last
     for step in reversed(steps):
-        handler = _link(step, handler)
+        handler = _Link(step, handler)
     return handler
 
 
-def _link(step: Step, call_next: Next) -> Next:
-    async def run(exchange: Exchange) -> Reply:
-        return await step(exchange, call_next)
+class _Link:
+    """A step bound to what comes after it. Calling it hands back the step's
+    own coroutine, so a link adds no coroutine of its own to each request."""
 
-    return run
+    __slots__ = ("call_next", "step")
+
+    def __init__(self, step: Step, call_next: Next) -> None:
+        self.step = step
+        self.call_next = call_next
+
+    def __call__(self, exchange: Exchange) -> Awaitable[Reply]:
+        return self.step(exchange, self.call_next)

@@ -29,6 +29,26 @@ def next_period_start(moment: datetime) -> datetime:
     return datetime(moment.year, moment.month + 1, 1, tzinfo=UTC)
 
 
+class Month:
+    """The calendar month (UTC) a moment falls in, worked out again only when
+    the clock leaves the last one: the quota step asks on every request."""
+
+    def __init__(self) -> None:
+        self.period = ""
+        self._starts = self._ends = 0.0
+
+    def at(self, now: float) -> tuple[str, int]:
+        """The month's period name and the epoch second the next one starts."""
+        if not self._starts <= now < self._ends:
+            moment = datetime.fromtimestamp(now, UTC)
+            self.period = period_of(moment)
+            self._starts = datetime(
+                moment.year, moment.month, 1, tzinfo=UTC
+            ).timestamp()
+            self._ends = next_period_start(moment).timestamp()
+        return self.period, int(self._ends)
+
+
 class QuotaBook:
     """Requests counted per workspace and calendar month (UTC)."""
 
@@ -89,12 +109,12 @@ class QuotaStep:
     def __init__(self, book: QuotaBook, burst: BurstLimiter) -> None:
         self._book = book
         self._burst = burst
+        self._month = Month()
 
     async def __call__(self, ex: Exchange, call_next: Next) -> Reply:
         assert ex.workspace is not None and ex.key is not None
-        now = datetime.now(UTC)
-        period = period_of(now)
-        reset = int(next_period_start(now).timestamp())
+        now = time.time()
+        period, reset = self._month.at(now)
         limit = ex.workspace.quota
         used = self._book.used(ex.workspace.id, period)
         ex.quota = QuotaState(
@@ -113,7 +133,7 @@ class QuotaStep:
             raise QuotaExceeded(
                 f"Monthly quota of {limit} requests used up; "
                 "it resets at the next month.",
-                headers={"retry-after": str(max(1, reset - int(now.timestamp())))},
+                headers={"retry-after": str(max(1, reset - int(now)))},
             )
         ex.quota.remaining = remaining
         ex.counted_period = period

@@ -15,6 +15,8 @@ from appliance.providers.base import parse_json_body
 
 # The x-optera-* request controls that switch one step on or off.
 SWITCHES = ("cache", "compress", "route")
+# Built once: json.dumps with options builds an encoder on every call.
+CANONICAL = json.JSONEncoder(sort_keys=True, default=str)
 
 
 class ValidateStep:
@@ -31,7 +33,7 @@ class ValidateStep:
             ex.body = parse_json_body(ex.raw_body)
             ex.fmt.validate_chat(ex.body)
             ex.stream = ex.body.get("stream") is True
-        elif ex.method == "POST" and ex.raw_body.strip():
+        elif ex.method == "POST" and ex.raw_body and not ex.raw_body.isspace():
             ex.body = _maybe_json(ex)
             ex.stream = ex.body is not None and ex.body.get("stream") is True
         ex.original_model = ex.model
@@ -68,5 +70,5 @@ def _conversation(ex: Exchange) -> str | None:
         return None
     messages = ex.body["messages"]
     opening = [ex.body.get("model"), ex.body.get("system"), messages[:1]]
-    text = json.dumps(opening, sort_keys=True, default=str)
+    text = CANONICAL.encode(opening)
     return hashlib.sha256(text.encode()).hexdigest()[:32]

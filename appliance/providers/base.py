@@ -103,6 +103,7 @@ def _finite(text: str) -> float:
     return number
 
 
+DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
 # A JSON escape of a UTF-16 surrogate, paired (an emoji) or not, or a
 # surrogate's own UTF-8 bytes, which Python's parser also lets through.
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\xed[\xa0-\xbf]")
@@ -113,10 +114,11 @@ CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 def parse_json_body(raw: bytes) -> dict[str, Any]:
     """The request body as a JSON object, or InvalidRequest."""
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise InvalidRequest("The request body is empty; a JSON object is required.")
     try:
-        body = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+        # As json.loads reads bytes, with a decoder built once, not per call.
+        body = DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidRequest(f"The request body is not valid JSON: {error}") from None
     except RecursionError:

@@ -53,7 +53,7 @@ async def relay(
     error: str | None = None
     try:
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in _raw(response):
                 if time.monotonic() > deadline:
                     raise StreamDeadline
                 passed = _observe(parser, meter, chunk, kept)
@@ -76,6 +76,16 @@ async def relay(
             await on_end(meter, aborted, kept, error)
         except Exception:
             log.exception("stream end handler failed")
+
+
+def _raw(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The bytes as they came off the wire. The transport's own stream when it
+    has one: httpx's aiter_raw re-chunks and counts every read, for nothing
+    here, as it passes them on."""
+    stream = response.stream
+    if isinstance(stream, httpx.AsyncByteStream):
+        return stream.__aiter__()
+    return response.aiter_raw()
 
 
 def _observe(

@@ -6,11 +6,12 @@ their exact raw bytes, so a relay can pass events on untouched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class SseEvent:
+class SseEvent(NamedTuple):
+    """One event; a tuple, as one is made for every event of every stream."""
+
     event: str | None
     data: str
     raw: bytes

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from appliance.pipeline.quota import QuotaBook, period_of
+from appliance.pipeline.quota import Month, QuotaBook, period_of
 from appliance.store import keys, workspaces
 
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
@@ -103,3 +103,18 @@ def test_plans_have_their_monthly_allowance(appliance):
     ]:
         ws = workspaces.create(engine, f"ws-{plan}", plan)
         assert workspaces.plan_quota(ws, plans) == expected
+
+
+def test_the_month_turns_at_midnight_utc_on_the_first():
+    month = Month()
+    last_second = datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC).timestamp()
+    new_year = int(datetime(2027, 1, 1, tzinfo=UTC).timestamp())
+    assert month.at(datetime(2026, 12, 3, tzinfo=UTC).timestamp()) == (
+        "2026-12",
+        new_year,
+    )
+    assert month.at(last_second) == ("2026-12", new_year)
+    february = int(datetime(2027, 2, 1, tzinfo=UTC).timestamp())
+    assert month.at(new_year) == ("2027-01", february)
+    # A clock set back is answered for the moment it gives, not the last one.
+    assert month.at(last_second) == ("2026-12", new_year)
