@@ -21,6 +21,9 @@ from appliance.providers.upstream import Upstream, is_timeout
 from appliance.settings import UpstreamSettings
 
 SSE = "text/event-stream"
+# ASCII escapes: equal JSON, and a lone surrogate cannot fail to encode. Built
+# once: json.dumps with options builds an encoder on every call.
+COMPACT = json.JSONEncoder(separators=(",", ":"))
 # Headers of the upstream's answer the forward step reads, and those it does
 # not pass back (hop-by-hop ones, and those the server sets itself), as the
 # lower-cased bytes they are compared as.
@@ -74,8 +77,7 @@ class ForwardStep:
 
     def _content(self, ex: Exchange) -> bytes:
         if ex.body is not None and ex.body_changed:
-            # ASCII escapes: equal JSON, and a lone surrogate cannot fail to encode.
-            return json.dumps(ex.body, separators=(",", ":")).encode()
+            return COMPACT.encode(ex.body).encode()
         return ex.raw_body
 
     async def _exchange(
