@@ -71,7 +71,7 @@ def compress_step(runtime: Runtime) -> CompressStep:
         runtime.tokens,
         price,
         CompressionOptions.from_mapping(settings.compression.model_dump()),
-        summarize_call_for=lambda ex: caller.bound(ex.fmt, ex.headers),
+        summarize_call_for=lambda ex: caller.bound(ex.fmt, ex.raw_headers),
         summary_cache=LRUSummaryCache(4096),
     )
 

@@ -139,8 +139,9 @@ class Exchange:
     method: str
     path: str
     query: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # to read, latin-1 decoded; a repeated one's last value
     raw_body: bytes
+    raw_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # as sent
     body: dict[str, Any] | None = None
     started: float = field(default_factory=time.perf_counter)
     started_at: float = field(default_factory=time.time)

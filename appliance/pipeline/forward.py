@@ -15,7 +15,7 @@ import httpx
 
 from appliance.errors import UpstreamTimeout, UpstreamUnreachable
 from appliance.pipeline.context import Exchange, Reply
-from appliance.providers.base import HOP_BY_HOP, StreamMeter
+from appliance.providers.base import HOP_BY_HOP, StreamMeter, connection_listed
 from appliance.providers.relay import relay
 from appliance.providers.upstream import Upstream, is_timeout
 from appliance.settings import UpstreamSettings
@@ -48,13 +48,13 @@ class ForwardStep:
         request = self._upstream.request(
             ex.method,
             self._url(ex),
-            ex.fmt.upstream_headers(ex.headers),
+            ex.fmt.upstream_headers(ex.raw_headers),
             self._content(ex),
         )
         deadline = time.monotonic() + self._settings.total_timeout_s
         response, head, body = await self._exchange(ex, request, deadline)
         if body is None:
-            return self._stream(ex, response, head.passed, deadline)
+            return self._stream(ex, response, head, deadline)
         if response.status_code < 400:
             ex.outcome.usage = _usage_of(ex, body)
         else:
@@ -109,7 +109,7 @@ class ForwardStep:
         self,
         ex: Exchange,
         response: httpx.Response,
-        headers: list[tuple[bytes, bytes]],
+        head: _Head,
         deadline: float,
     ) -> Reply:
         async def on_end(
@@ -129,8 +129,9 @@ class ForwardStep:
             filtering=ex.strip_usage_chunk,
             deadline=deadline,
             failure_event=ex.fmt.stream_error,
+            encoded=head.encoded,
         )
-        return Reply(status=200, headers=headers, chunks=chunks, media_type=SSE)
+        return Reply(status=200, headers=head.passed, chunks=chunks, media_type=SSE)
 
 
 def _loop_time(deadline: float) -> float:
@@ -181,11 +182,13 @@ class _Head:
     def of(cls, response: httpx.Response) -> _Head:
         passed: list[tuple[bytes, bytes]] = []
         seen: dict[bytes, list[bytes]] = {}
-        for raw_name, value in response.headers.raw:
+        raw = response.headers.raw
+        listed = connection_listed(raw)
+        for raw_name, value in raw:
             name = raw_name.lower()
             if name in READ:
                 seen.setdefault(name, []).append(value)
-            if name not in NOT_PASSED:
+            if name not in NOT_PASSED and name not in listed:
                 passed.append((name, value))
         # Repeated headers read as httpx's Headers.get joins them.
         joined = {

@@ -96,7 +96,10 @@ class AnthropicFormat(ProviderFormat):
     def stream_meter(self, strip_usage_chunk: bool) -> StreamMeter:
         return AnthropicStreamMeter()
 
-    def upstream_headers(self, incoming: dict[str, str]) -> dict[str, str]:
+    def upstream_headers(
+        self, incoming: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
         headers = super().upstream_headers(incoming)
-        headers.setdefault("anthropic-version", "2023-06-01")
+        if not any(name == b"anthropic-version" for name, _ in headers):
+            headers.append((b"anthropic-version", b"2023-06-01"))
         return headers

@@ -33,6 +33,24 @@ HOP_BY_HOP = frozenset(
     }
 )
 OPTERA_HEADERS = frozenset({"x-proxy-key", "x-feature-tag", "x-team-tag", "x-user-tag"})
+# Not forwarded, as the lower-cased bytes an ASGI server hands over: hop-by-hop
+# headers, ours, and `expect`, since Optera has read the whole body already
+# (forwarded, it made the transport wait for a 100 Continue that most
+# upstreams never send).
+NOT_FORWARDED = frozenset(
+    name.encode() for name in (*HOP_BY_HOP, *OPTERA_HEADERS, "expect")
+)
+
+
+def connection_listed(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    """Names a `Connection` header lists: hop-by-hop for that one message."""
+    return frozenset(
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+        if token.strip()
+    )
 
 
 class StreamMeter(ABC):
@@ -75,16 +93,18 @@ class ProviderFormat(ABC):
         relay must drop a usage event the caller did not ask for."""
         return False
 
-    def upstream_headers(self, incoming: dict[str, str]) -> dict[str, str]:
-        """The caller's headers to forward: provider key included, ours removed."""
-        out = {
-            name: value
-            for name, value in incoming.items()
-            if name not in HOP_BY_HOP
-            and name not in OPTERA_HEADERS
-            and not name.startswith("x-optera-")
-        }
-        out["accept-encoding"] = "identity"
+    def upstream_headers(
+        self, incoming: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        """The caller's headers to forward, repeated ones kept: the provider key
+        included; ours, hop-by-hop ones and those `Connection` lists removed."""
+        dropped = NOT_FORWARDED | connection_listed(incoming)
+        out = [
+            (name, value)
+            for name, value in incoming
+            if name not in dropped and not name.startswith(b"x-optera-")
+        ]
+        out.append((b"accept-encoding", b"identity"))
         return out
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from appliance.providers.base import ProviderFormat
+from appliance.providers.upstream import sendable
 from appliance.settings import UpstreamSettings
 
 ChatCall = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -29,11 +30,16 @@ class ChatCaller:
         self._settings = settings
         self._timeout = timeout
 
-    def bound(self, fmt: ProviderFormat, caller_headers: dict[str, str]) -> ChatCall:
+    def bound(
+        self, fmt: ProviderFormat, caller_headers: list[tuple[bytes, bytes]]
+    ) -> ChatCall:
         """A call that sends a chat body as this caller, in `fmt`'s protocol."""
-        headers = fmt.upstream_headers(caller_headers)
-        headers.pop("content-length", None)
-        headers["content-type"] = "application/json"
+        headers = [
+            (name, value)
+            for name, value in sendable(fmt.upstream_headers(caller_headers))
+            if name != b"content-type"
+        ]
+        headers.append((b"content-type", b"application/json"))
         base = (
             self._settings.anthropic_base_url
             if fmt.name == "anthropic"

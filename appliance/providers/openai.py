@@ -80,6 +80,9 @@ class OpenAIFormat(ProviderFormat):
             check_parts(content, where)
         if "stream" in body and not isinstance(body["stream"], bool):
             raise InvalidRequest("'stream' must be a boolean.")
+        options = body.get("stream_options")
+        if options is not None and not isinstance(options, dict):
+            raise InvalidRequest("'stream_options' must be an object.")
 
     def error_body(self, error: OpteraError) -> dict[str, Any]:
         return {

@@ -34,6 +34,7 @@ async def relay(
     filtering: bool,
     deadline: float,
     failure_event: FailureEvent,
+    encoded: bool = False,
 ) -> AsyncIterator[bytes]:
     """Yield the upstream's bytes; call `on_end(meter, aborted, events, error)` once.
 
@@ -45,7 +46,10 @@ async def relay(
     `events` holds the raw bytes of every event read, the dropped usage event
     included, for a cache to keep.
     With `filtering`, bytes go out at event boundaries so that one event can
-    be dropped; otherwise each network read goes out as it came.
+    be dropped; otherwise each network read goes out as it came. An `encoded`
+    stream (an upstream that compressed it though asked not to) is decoded
+    first: it goes out without its Content-Encoding, and must be read to be
+    metered.
     """
     parser = SseParser()
     kept: list[bytes] = []
@@ -53,7 +57,7 @@ async def relay(
     error: str | None = None
     try:
         try:
-            async for chunk in _raw(response):
+            async for chunk in _raw(response, encoded):
                 if time.monotonic() > deadline:
                     raise StreamDeadline
                 passed = _observe(parser, meter, chunk, kept)
@@ -78,10 +82,12 @@ async def relay(
             log.exception("stream end handler failed")
 
 
-def _raw(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The bytes as they came off the wire. The transport's own stream when it
-    has one: httpx's aiter_raw re-chunks and counts every read, for nothing
-    here, as it passes them on."""
+def _raw(response: httpx.Response, encoded: bool) -> AsyncIterator[bytes]:
+    """The bytes as they came off the wire, decoded if `encoded`. Else the
+    transport's own stream when it has one: httpx's aiter_raw re-chunks and
+    counts every read, for nothing here, as it passes them on."""
+    if encoded:
+        return response.aiter_bytes()
     stream = response.stream
     if isinstance(stream, httpx.AsyncByteStream):
         return stream.__aiter__()

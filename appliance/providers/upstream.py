@@ -15,6 +15,7 @@ request.
 
 from __future__ import annotations
 
+from functools import partial
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import aiohttp
@@ -24,6 +25,8 @@ from httpx_aiohttp import AiohttpTransport
 from appliance.settings import UpstreamSettings
 
 PARSED_URLS = 1024
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
 class Upstream:
@@ -48,22 +51,24 @@ class Upstream:
         self._urls: dict[str, httpx.URL] = {}
 
     def request(
-        self, method: str, url: str, headers: dict[str, str], content: bytes
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[bytes, bytes]],
+        content: bytes,
     ) -> httpx.Request:
-        """The request as it goes out: the caller's header bytes as they came.
+        """The request as it goes out, with the caller's header bytes.
 
-        Built from a stream with its Host and Content-Length set here: httpx's
-        own defaulting re-encodes and re-scans every header twice, a third of
-        the CPU of a relayed request's build, and encodes a str header value as
-        ASCII, so a caller's UTF-8 header would fail to forward at all.
+        Built from a stream with Host and Content-Length set here: httpx's own
+        defaulting re-encodes and re-scans every header twice, a third of the
+        CPU of building a relayed request, and encodes a str value as ASCII,
+        so a caller's UTF-8 header failed to forward at all.
         """
         parsed = self._parsed(url)
-        raw = [
-            (name.encode("latin-1"), value.encode("latin-1"))
-            for name, value in headers.items()
-        ]
+        raw = sendable(headers)
         raw.append((b"host", parsed.netloc))
-        raw.append((b"content-length", str(len(content)).encode()))
+        if content or method in BODY_METHODS:
+            raw.append((b"content-length", str(len(content)).encode()))
         request = httpx.Request(
             method,
             parsed,
@@ -85,8 +90,18 @@ class Upstream:
         return parsed
 
     async def send(self, request: httpx.Request) -> httpx.Response:
-        """The upstream's answer with its body unread: read or close it."""
-        return await self.transport.handle_async_request(request)
+        """The upstream's answer with its body unread: read or close it.
+
+        An answer that is not valid HTTP (a garbled status line, a header
+        past aiohttp's limit) raises an aiohttp error that httpx-aiohttp
+        passes on as it is; it is a transport error like any other here.
+        """
+        try:
+            return await self.transport.handle_async_request(request)
+        except aiohttp.ClientError as error:
+            raise httpx.RemoteProtocolError(
+                f"The upstream's answer is not valid HTTP ({type(error).__name__})."
+            ) from error
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -100,8 +115,42 @@ def build_transport(settings: UpstreamSettings) -> httpx.AsyncBaseTransport:
         keepalive_expiry=30.0,
     )
     if settings.transport == "aiohttp":
-        return AiohttpTransport(limits=limits, trust_env=False)
+        return AiohttpTransport(
+            limits=limits, trust_env=False, client=partial(_session, limits)
+        )
     return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+
+
+def _session(limits: httpx.Limits) -> aiohttp.ClientSession:
+    """The session httpx-aiohttp would build, but adding no header of its own
+    (aiohttp's User-Agent, Accept, and application/octet-stream for a body
+    sent without a type): the upstream gets the caller's headers only. Built
+    by the transport on its first request, inside the running loop."""
+    connector = aiohttp.TCPConnector(
+        limit=limits.max_connections or 0,
+        keepalive_timeout=limits.keepalive_expiry,
+        ssl=httpx.create_ssl_context(trust_env=False),
+    )
+    return aiohttp.ClientSession(connector=connector, skip_auto_headers=AUTO_HEADERS)
+
+
+def sendable(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Header pairs as the transport can send them. aiohttp writes a header
+    value as UTF-8 text, and httpx decodes a request's headers with one
+    encoding for all, Latin-1 once any is not UTF-8, which then re-encoded the
+    UTF-8 ones wrongly. So a value that is not UTF-8 (HTTP allows Latin-1)
+    goes as the UTF-8 of its Latin-1 characters; all others byte for byte."""
+    return [(name, _utf8(value)) for name, value in headers]
+
+
+def _utf8(value: bytes) -> bytes:
+    if value.isascii():
+        return value
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1").encode("utf-8")
+    return value
 
 
 def is_timeout(error: httpx.TransportError) -> bool:

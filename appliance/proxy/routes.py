@@ -59,9 +59,9 @@ async def proxy(request: Request) -> ASGIApp:
     state = request.app.state
     rest: str = request.path_params["rest"]
     # ASGI gives header names lower-cased; Litestar's Headers would copy them again.
+    raw_headers = list(request.scope["headers"])
     headers = {
-        name.decode("latin-1"): value.decode("latin-1")
-        for name, value in request.scope["headers"]
+        name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers
     }
     path = "/v1" + rest if rest.startswith("/") else "/v1/" + rest
     fmt = format_for(path, headers)
@@ -75,6 +75,7 @@ async def proxy(request: Request) -> ASGIApp:
         query=request.scope["query_string"].decode("latin-1"),
         headers=headers,
         raw_body=b"",
+        raw_headers=raw_headers,
         controls=_controls(headers),
     )
     pipeline: Next = state.pipeline

@@ -7,6 +7,7 @@ and read back every request it received (path, headers, JSON body).
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import time
 from collections import deque
@@ -37,6 +38,7 @@ class Scripted:
     hang: bool = False
     chunk_delay: float = 0.0
     cut_after: int | None = None
+    gzip: bool = False  # a stream compressed, as if accept-encoding were ignored
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Seen:
     headers: dict[str, str]
     body: Any
     raw: bytes = b""  # the body's bytes as they arrived
+    raw_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
 class FakeUpstream:
@@ -82,7 +85,11 @@ class FakeUpstream:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw
-        self.seen.append(Seen(scope["method"], scope["path"], headers, body, raw))
+        self.seen.append(
+            Seen(
+                scope["method"], scope["path"], headers, body, raw, list(scope["headers"])
+            )
+        )
         scripted = self.script.popleft() if self.script else Scripted()
         if self.latency:
             await asyncio.sleep(self.latency)
@@ -325,17 +332,15 @@ class FakeUpstream:
     async def _stream(
         self, events: list[bytes], scripted: Scripted, send: Any, receive: Any
     ) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"text/event-stream"),
-                    (b"x-request-id", b"req_upstream_1"),
-                ],
-            }
-        )
+        headers = [
+            (b"content-type", b"text/event-stream"),
+            (b"x-request-id", b"req_upstream_1"),
+        ]
         data = b"".join(events)
+        if scripted.gzip:
+            headers.append((b"content-encoding", b"gzip"))
+            data = gzip.compress(data)
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         # Deliberately uneven reads: events split across sends, several in one send.
         pieces = [data[i : i + 37] for i in range(0, len(data), 37)]
         for index, piece in enumerate(pieces):

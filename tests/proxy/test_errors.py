@@ -42,6 +42,15 @@ def post(appliance, key: str, body, path: str = CHAT, **headers):  # type: ignor
         ({"model": 4, "messages": [{"role": "user", "content": "x"}]}, "'model'"),
         ({"model": "gpt-4o", "messages": "hello"}, "'messages'"),
         ({"model": "gpt-4o", "messages": [{"content": "x"}]}, "role"),
+        (
+            {
+                "model": "gpt-4o",
+                "messages": [{"role": "user", "content": "x"}],
+                "stream": True,
+                "stream_options": "x",
+            },
+            "'stream_options'",
+        ),
         ({"model": "gpt-4o", "messages": [{"role": "user", "content": 5}]}, "content"),
         (
             {"model": "gpt-4o", "messages": [{"role": "user", "content": [7]}]},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 
 import httpx
 import openai
@@ -176,3 +177,174 @@ def test_unsafe_path_is_404_typed_as_openai_types_it(appliance):
     assert answer.status_code == 404
     assert answer.json()["error"]["type"] == "invalid_request_error"
     assert answer.json()["error"]["code"] == "not_found"
+
+
+def send_raw(appliance, request: bytes) -> bytes:  # type: ignore[no-untyped-def]
+    """Send bytes exactly as written; the whole answer, interim ones included."""
+    port = int(appliance.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def test_header_bytes_that_are_not_utf8_go_as_utf8_and_the_rest_as_sent(appliance):
+    """aiohttp writes header values as UTF-8 text: a Latin-1 value goes as the
+    UTF-8 of its characters, and never turns a UTF-8 one beside it into
+    mojibake."""
+    _, key = appliance.workspace()
+    response = httpx.post(
+        appliance.url + CHAT,
+        headers={
+            "x-proxy-key": key,
+            "authorization": "Bearer sk-x",
+            "x-latin": b"caf\xe9",
+            "x-title": "Crème brûlée".encode(),
+        },
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    assert response.status_code == 200
+    seen = dict(appliance.upstream.seen[-1].raw_headers)
+    assert seen[b"x-latin"] == "café".encode()
+    assert seen[b"x-title"] == "Crème brûlée".encode()
+
+
+def test_a_repeated_header_reaches_the_upstream_with_every_value_in_order(appliance):
+    """The transport joins repeated request headers into one, as RFC 9110
+    allows for list-valued fields; no value is lost."""
+    _, key = appliance.workspace()
+    response = httpx.post(
+        appliance.url + "/v1/messages",
+        headers=[
+            ("x-proxy-key", key),
+            ("x-api-key", "sk-ant-x"),
+            ("anthropic-beta", "prompt-caching-2024-07-31"),
+            ("anthropic-beta", "output-128k-2025-02-19"),
+        ],
+        json={
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "Hi"}],
+        },
+    )
+    assert response.status_code == 200
+    seen = appliance.upstream.seen[-1].raw_headers
+    values = b", ".join(value for name, value in seen if name == b"anthropic-beta")
+    assert values == b"prompt-caching-2024-07-31, output-128k-2025-02-19"
+
+
+def test_the_upstream_gets_no_header_the_caller_did_not_send(appliance):
+    """Beside the caller's own: Host, Content-Length and accept-encoding only
+    (no User-Agent, Accept or Content-Type of the transport's)."""
+    _, key = appliance.workspace()
+    body = b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}'
+    answer = send_raw(
+        appliance,
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n"
+        + f"x-proxy-key: {key}\r\nauthorization: Bearer sk-x\r\n".encode()
+        + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+        + body,
+    )
+    assert answer.startswith(b"HTTP/1.1 200")
+    names = [name for name, _ in appliance.upstream.seen[-1].raw_headers]
+    assert sorted(names) == [
+        b"accept-encoding",
+        b"authorization",
+        b"content-length",
+        b"host",
+    ]
+
+
+def test_a_get_passed_through_carries_no_content_length(appliance):
+    _, key = appliance.workspace()
+    response = httpx.get(
+        appliance.url + "/v1/models",
+        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
+    )
+    assert response.status_code == 200
+    assert "content-length" not in appliance.upstream.seen[-1].headers
+
+
+def test_expect_100_continue_is_answered_here_and_not_forwarded(appliance):
+    """Optera reads the whole body before forwarding; forwarded, the header made
+    the transport wait for a 100 Continue that most upstreams never send."""
+    _, key = appliance.workspace()
+    body = b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}'
+    answer = send_raw(
+        appliance,
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\n"
+        + f"x-proxy-key: {key}\r\nauthorization: Bearer sk-x\r\n".encode()
+        + b"content-type: application/json\r\n"
+        + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+        + body,
+    )
+    assert b"HTTP/1.1 200" in answer
+    assert "expect" not in appliance.upstream.seen[-1].headers
+
+
+def test_headers_a_connection_header_lists_are_not_forwarded(appliance):
+    _, key = appliance.workspace()
+    response = httpx.post(
+        appliance.url + CHAT,
+        headers={
+            "x-proxy-key": key,
+            "authorization": "Bearer sk-x",
+            "connection": "keep-alive, x-hop-secret",
+            "x-hop-secret": "1",
+            "x-kept": "2",
+        },
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    assert response.status_code == 200
+    seen = appliance.upstream.seen[-1].headers
+    assert "x-hop-secret" not in seen
+    assert seen["x-kept"] == "2"
+
+
+def test_an_answer_that_is_not_http_is_502(appliance_factory):
+    garbage = socket.create_server(("127.0.0.1", 0))
+    port = garbage.getsockname()[1]
+
+    def answer_garbage() -> None:
+        connection, _ = garbage.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"THIS IS NOT HTTP\r\n\r\n")
+
+    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}/v1"
+    appliance = appliance_factory(upstream={"openai_base_url": base})
+    _, key = appliance.workspace()
+    response = httpx.post(
+        appliance.url + CHAT,
+        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    thread.join(5)
+    garbage.close()
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "upstream_unreachable"
+
+
+def test_a_stream_compressed_against_our_ask_is_relayed_decoded(appliance):
+    _, key = appliance.workspace()
+    appliance.upstream.reply(gzip=True)
+    client = appliance.track(
+        openai.OpenAI(
+            api_key="sk-x",
+            base_url=appliance.url + "/v1",
+            default_headers={"x-proxy-key": key},
+            max_retries=0,
+        )
+    )
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "Hi"}], stream=True
+    )
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
+    assert text == appliance.upstream.text
+    appliance.flush()
+    [record] = appliance.records()
+    assert record.completion_tokens == 300

@@ -1,0 +1,38 @@
+"""The forward step's reading of an upstream's answer headers."""
+
+from __future__ import annotations
+
+import httpx
+
+from appliance.pipeline.forward import _Head
+
+
+def test_hop_by_hop_headers_and_those_connection_lists_are_not_passed_back():
+    response = httpx.Response(
+        200,
+        headers=[
+            ("Connection", "keep-alive, X-Hop-Listed"),
+            ("X-Hop-Listed", "1"),
+            ("Transfer-Encoding", "chunked"),
+            ("X-RateLimit-Remaining-Requests", "99"),
+            ("Set-Cookie", "a=1"),
+            ("Set-Cookie", "b=2"),
+            ("Content-Type", "application/json"),
+            ("X-Request-Id", "req_1"),
+        ],
+    )
+    head = _Head.of(response)
+    assert head.passed == [
+        (b"x-ratelimit-remaining-requests", b"99"),
+        (b"set-cookie", b"a=1"),
+        (b"set-cookie", b"b=2"),
+        (b"x-request-id", b"req_1"),
+    ]
+    assert head.content_type == "application/json"
+    assert head.request_id == "req_1"
+    assert not head.encoded
+
+
+def test_a_value_outside_ascii_is_passed_back_as_its_bytes():
+    response = httpx.Response(200, headers=[(b"x-note", "Café Ω".encode())])
+    assert _Head.of(response).passed == [(b"x-note", "Café Ω".encode())]
