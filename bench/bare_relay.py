@@ -36,7 +36,8 @@ def make_app(base: str, transport: str) -> Litestar:
             "authorization": request.headers.get("authorization", ""),
         }
         if transport == "direct":
-            response = await upstream.send(upstream.request("POST", url, headers, body))
+            raw = [(name.encode(), value.encode()) for name, value in headers.items()]
+            response = await upstream.send(upstream.request("POST", url, raw, body))
         else:
             upstream_request = client.build_request(
                 "POST", url, content=body, headers=headers

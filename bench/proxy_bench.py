@@ -257,9 +257,9 @@ def main() -> None:
 
 def summary(rows: list[tuple]) -> None:
     print(
-        "\n| upstream | stream | conc | target | req/s | % of bare | p50 ms | added p50 vs direct | p99 ms | CPU us/req |"
+        "\n| upstream | stream | conc | target | req/s | % of bare | p50 ms | added p50 vs direct | p99 ms | CPU us/req | errors |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     index = {(r[0], r[1], r[2], r[3]): r for r in rows}
     for r in rows:
         direct = index[(r[0], r[1], r[2], "direct")]
@@ -273,7 +273,7 @@ def summary(rows: list[tuple]) -> None:
         )
         share = 100 * r[4] / bare[4] if bare[4] else 0
         print(
-            f"| {r[0]:.0f} ms | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {share:.0f}% | {r[5]:.2f} | {r[5] - direct[5]:+.2f} | {r[6]:.2f} | {r[8]:.0f} |"
+            f"| {r[0]:.0f} ms | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {share:.0f}% | {r[5]:.2f} | {r[5] - direct[5]:+.2f} | {r[6]:.2f} | {r[8]:.0f} | {r[7]} |"
         )
 
 

@@ -44,13 +44,18 @@ NOT_FORWARDED = frozenset(
 
 def connection_listed(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     """Names a `Connection` header lists: hop-by-hop for that one message."""
+    listed = [value for name, value in headers if name.lower() == b"connection"]
+    if not listed:
+        return NONE_LISTED
     return frozenset(
         token.strip().lower()
-        for name, value in headers
-        if name.lower() == b"connection"
+        for value in listed
         for token in value.split(b",")
         if token.strip()
     )
+
+
+NONE_LISTED: frozenset[bytes] = frozenset()
 
 
 class StreamMeter(ABC):
@@ -98,7 +103,8 @@ class ProviderFormat(ABC):
     ) -> list[tuple[bytes, bytes]]:
         """The caller's headers to forward, repeated ones kept: the provider key
         included; ours, hop-by-hop ones and those `Connection` lists removed."""
-        dropped = NOT_FORWARDED | connection_listed(incoming)
+        listed = connection_listed(incoming)
+        dropped = NOT_FORWARDED | listed if listed else NOT_FORWARDED
         out = [
             (name, value)
             for name, value in incoming
