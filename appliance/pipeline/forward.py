@@ -31,6 +31,9 @@ READ = frozenset({b"content-type", b"content-encoding", b"x-request-id", b"reque
 NOT_PASSED = frozenset(
     {b"content-type", b"date", b"server", *(name.encode() for name in HOP_BY_HOP)}
 )
+# Content codings httpx always undoes: an answer in one of them is decoded and
+# goes back without its Content-Encoding. Any other goes back as it came.
+DECODED = frozenset({"gzip", "deflate", "identity"})
 
 
 class ForwardStep:
@@ -104,6 +107,10 @@ class ForwardStep:
             raise UpstreamTimeout(f"The upstream {_failed(response)}.") from None
         except httpx.TransportError as error:
             raise _transport_error(error, _failed(response)) from None
+        except httpx.DecodingError:
+            raise UpstreamUnreachable(
+                "The upstream's answer could not be decoded."
+            ) from None
 
     def _stream(
         self,
@@ -175,7 +182,7 @@ class _Head:
 
     passed: list[tuple[bytes, bytes]]  # names lower-cased, values as sent
     content_type: str
-    encoded: bool  # a content-encoding to undo
+    encoded: bool  # a content coding httpx undoes (others pass as they came)
     request_id: str | None
 
     @classmethod
@@ -194,9 +201,20 @@ class _Head:
         joined = {
             name: b", ".join(values).decode("latin-1") for name, values in seen.items()
         }
+        encoded = _decoded(joined.get(b"content-encoding"))
+        if encoded:  # undone here, so the answer no longer has that coding
+            passed = [pair for pair in passed if pair[0] != b"content-encoding"]
         return cls(
             passed=passed,
             content_type=joined.get(b"content-type", ""),
-            encoded=b"content-encoding" in joined,
+            encoded=encoded,
             request_id=joined.get(b"x-request-id") or joined.get(b"request-id"),
         )
+
+
+def _decoded(coding: str | None) -> bool:
+    """True when the answer has a content coding that httpx will undo."""
+    if not coding:
+        return False
+    codings = {part.strip().lower() for part in coding.split(",")}
+    return codings <= DECODED and codings != {"identity"}

@@ -29,7 +29,6 @@ HOP_BY_HOP = frozenset(
         "host",
         "content-length",
         "accept-encoding",
-        "content-encoding",
     }
 )
 OPTERA_HEADERS = frozenset({"x-proxy-key", "x-feature-tag", "x-team-tag", "x-user-tag"})

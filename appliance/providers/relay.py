@@ -64,7 +64,7 @@ async def relay(
                 out = passed if filtering else chunk
                 if out:
                     yield out
-        except (httpx.TransportError, StreamDeadline) as failure:
+        except (httpx.TransportError, httpx.DecodingError, StreamDeadline) as failure:
             error = _failure_code(failure)
             log.warning("upstream stream failed mid-way: %s", error)
             # A blank line first ends any event the upstream left half-sent.

@@ -19,7 +19,7 @@ from litestar.types import ASGIApp
 from appliance.errors import BodyTooLarge, NotFound, OpteraError
 from appliance.pipeline.context import Exchange, Next, Reply
 from appliance.providers.anthropic import AnthropicFormat
-from appliance.providers.base import ProviderFormat
+from appliance.providers.base import CONTROL_CHARACTER, ProviderFormat
 from appliance.providers.openai import OpenAIFormat
 from appliance.proxy.answer import Answer, StreamAnswer
 from appliance.proxy.headers import OURS, encoded, quota_headers, savings_headers
@@ -99,6 +99,8 @@ def _safe_path(raw: str, path: str) -> bool:
     if any(part in lowered for part in ("%2e", "%2f", "%5c", "//", "\\")):
         return False
     segments = path.split("/")[1:]
+    if CONTROL_CHARACTER.search(path):  # decoded from %00-%1f: no URL carries one
+        return False
     return all(segment not in ("", ".", "..") for segment in segments)
 
 

@@ -454,7 +454,7 @@ def _embeddings(body: Any) -> dict:
 async def _json(
     send: Any, status: int, payload: Any, headers: dict[str, str] | None = None
 ) -> None:
-    data = json.dumps(payload).encode()
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     raw_headers = [(b"content-type", b"application/json")]
     raw_headers += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import threading
@@ -348,3 +349,64 @@ def test_a_stream_compressed_against_our_ask_is_relayed_decoded(appliance):
     appliance.flush()
     [record] = appliance.records()
     assert record.completion_tokens == 300
+
+
+def test_an_answer_whose_gzip_is_corrupt_is_502(appliance):
+    _, key = appliance.workspace()
+    appliance.upstream.reply(
+        body=b"\x1f\x8b\x08\x00garbagegarbage", headers={"content-encoding": "gzip"}
+    )
+    response = httpx.post(
+        appliance.url + CHAT,
+        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "upstream_unreachable"
+
+
+def test_an_answer_in_a_coding_httpx_cannot_undo_passes_with_its_coding(appliance):
+    """Decoded or passed as it came, never decoded-looking but still encoded."""
+    _, key = appliance.workspace()
+    appliance.upstream.reply(
+        body=b"\x0b\x02\x80{}\x03", headers={"content-encoding": "x-custom"}
+    )
+    response = httpx.post(
+        appliance.url + CHAT,
+        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "x-custom"
+    assert response.content == b"\x0b\x02\x80{}\x03"
+
+
+def test_a_callers_content_encoding_is_forwarded_with_its_body(appliance):
+    _, key = appliance.workspace()
+    body = gzip.compress(b'{"purpose": "batch"}')
+    response = httpx.post(
+        appliance.url + "/v1/files",
+        headers={
+            "x-proxy-key": key,
+            "authorization": "Bearer sk-x",
+            "content-type": "application/json",
+            "content-encoding": "gzip",
+        },
+        content=body,
+    )
+    seen = appliance.upstream.seen[-1]
+    assert response.status_code != 500
+    assert seen.headers["content-encoding"] == "gzip"
+    assert seen.raw == body
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/models%0a", "/v1/models%0d%0aX-Inj:1", "/v1/a%00b"]
+)
+def test_a_path_with_an_encoded_control_character_is_404_and_not_forwarded(
+    appliance, path
+):
+    _, key = appliance.workspace()
+    answer = raw_request(appliance, f"GET {path} HTTP/1.1", key)
+    assert answer.startswith(b"HTTP/1.1 404")
+    assert appliance.upstream.seen == []
