@@ -180,6 +180,15 @@ def test_unsafe_path_is_404_typed_as_openai_types_it(appliance):
     assert answer.json()["error"]["code"] == "not_found"
 
 
+def post_chat(appliance, key: str, **headers) -> httpx.Response:  # type: ignore[no-untyped-def]
+    """A plain chat request with the proxy key, a provider key and `headers`."""
+    return httpx.post(
+        appliance.url + CHAT,
+        headers={"x-proxy-key": key, "authorization": "Bearer sk-x", **headers},
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+
+
 def send_raw(appliance, request: bytes) -> bytes:  # type: ignore[no-untyped-def]
     """Send bytes exactly as written; the whole answer, interim ones included."""
     port = int(appliance.url.rsplit(":", 1)[1])
@@ -196,15 +205,10 @@ def test_header_bytes_that_are_not_utf8_go_as_utf8_and_the_rest_as_sent(applianc
     UTF-8 of its characters, and never turns a UTF-8 one beside it into
     mojibake."""
     _, key = appliance.workspace()
-    response = httpx.post(
-        appliance.url + CHAT,
-        headers={
-            "x-proxy-key": key,
-            "authorization": "Bearer sk-x",
-            "x-latin": b"caf\xe9",
-            "x-title": "Crème brûlée".encode(),
-        },
-        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    response = post_chat(
+        appliance,
+        key,
+        **{"x-latin": b"caf\xe9", "x-title": "Crème brûlée".encode()},
     )
     assert response.status_code == 200
     seen = dict(appliance.upstream.seen[-1].raw_headers)
@@ -287,16 +291,11 @@ def test_expect_100_continue_is_answered_here_and_not_forwarded(appliance):
 
 def test_headers_a_connection_header_lists_are_not_forwarded(appliance):
     _, key = appliance.workspace()
-    response = httpx.post(
-        appliance.url + CHAT,
-        headers={
-            "x-proxy-key": key,
-            "authorization": "Bearer sk-x",
-            "connection": "keep-alive, x-hop-secret",
-            "x-hop-secret": "1",
-            "x-kept": "2",
-        },
-        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    response = post_chat(
+        appliance,
+        key,
+        connection="keep-alive, x-hop-secret",
+        **{"x-hop-secret": "1", "x-kept": "2"},
     )
     assert response.status_code == 200
     seen = appliance.upstream.seen[-1].headers
@@ -319,11 +318,7 @@ def test_an_answer_that_is_not_http_is_502(appliance_factory):
     base = f"http://127.0.0.1:{port}/v1"
     appliance = appliance_factory(upstream={"openai_base_url": base})
     _, key = appliance.workspace()
-    response = httpx.post(
-        appliance.url + CHAT,
-        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
-        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
-    )
+    response = post_chat(appliance, key)
     thread.join(5)
     garbage.close()
     assert response.status_code == 502
@@ -356,11 +351,7 @@ def test_an_answer_whose_gzip_is_corrupt_is_502(appliance):
     appliance.upstream.reply(
         body=b"\x1f\x8b\x08\x00garbagegarbage", headers={"content-encoding": "gzip"}
     )
-    response = httpx.post(
-        appliance.url + CHAT,
-        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
-        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
-    )
+    response = post_chat(appliance, key)
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "upstream_unreachable"
 
@@ -371,11 +362,7 @@ def test_an_answer_in_a_coding_httpx_cannot_undo_passes_with_its_coding(applianc
     appliance.upstream.reply(
         body=b"\x0b\x02\x80{}\x03", headers={"content-encoding": "x-custom"}
     )
-    response = httpx.post(
-        appliance.url + CHAT,
-        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
-        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
-    )
+    response = post_chat(appliance, key)
     assert response.status_code == 200
     assert response.headers["content-encoding"] == "x-custom"
     assert response.content == b"\x0b\x02\x80{}\x03"
