@@ -78,7 +78,7 @@ def quota_headers(ex: Exchange) -> dict[str, str]:
     }
 
 
-def encoded(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+def wire_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     """Header pairs as an ASGI answer carries them: lower-cased name bytes."""
     return [
         (WIRE_NAMES.get(name) or name.lower().encode("latin-1"), wire_value(value))

@@ -22,7 +22,7 @@ from appliance.providers.anthropic import AnthropicFormat
 from appliance.providers.base import CONTROL_CHARACTER, ProviderFormat
 from appliance.providers.openai import OpenAIFormat
 from appliance.proxy.answer import Answer, StreamAnswer
-from appliance.proxy.headers import OURS, encoded, quota_headers, savings_headers
+from appliance.proxy.headers import OURS, quota_headers, savings_headers, wire_headers
 
 log = logging.getLogger(__name__)
 OPENAI = OpenAIFormat()
@@ -153,7 +153,7 @@ def _merge(
     upstream: list[tuple[bytes, bytes]], ex: Exchange
 ) -> list[tuple[bytes, bytes]]:
     """The upstream's headers (repeated ones kept) and Optera's, ours winning."""
-    ours = encoded(
+    ours = wire_headers(
         [
             *savings_headers(ex).items(),
             *quota_headers(ex).items(),
@@ -164,7 +164,7 @@ def _merge(
 
 
 def error_response(ex: Exchange, error: OpteraError) -> Answer:
-    headers = encoded(
+    headers = wire_headers(
         [
             *quota_headers(ex).items(),
             *error.headers.items(),

@@ -103,20 +103,32 @@ def _utc_text(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-# Plain-Python twins of SQLAlchemy's converters, for the one class of value
-# Optera writes to each kind of column, with the values they are checked on.
-TWINS: tuple[tuple[type, Converter, tuple[Any, ...]], ...] = (
+def _is_utc(value: Any) -> bool:
+    return value.__class__ is datetime and value.tzinfo is UTC
+
+
+def _exactly(kind: type) -> Callable[[Any], bool]:
+    return lambda value: value.__class__ is kind
+
+
+# Plain-Python twins of SQLAlchemy's converters: which values each serves (the
+# one class Optera writes to that kind of column), and what it is checked on.
+TWINS: tuple[tuple[Callable[[Any], bool], Converter, tuple[Any, ...]], ...] = (
     (
-        datetime,
+        _is_utc,
         _utc_text,
         (
             datetime(2026, 12, 3, 20, 1, 2, 345678, tzinfo=UTC),
             datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
         ),
     ),
-    (dict, json.dumps, ({"routing": {"tokens": 12, "models": ["a", "é"]}}, {})),
-    (Decimal, str, (Decimal("0.00475"), Decimal("1E-7"), Decimal(0))),
-    (bool, int, (True, False)),
+    (
+        _exactly(dict),
+        json.dumps,
+        ({"routing": {"tokens": 12, "models": ["a", "é"]}}, {}),
+    ),
+    (_exactly(Decimal), str, (Decimal("0.00475"), Decimal("1E-7"), Decimal(0))),
+    (_exactly(bool), int, (True, False)),
 )
 
 
@@ -124,14 +136,14 @@ def _quicker(to_db: Converter | None) -> Converter | None:
     """A column's converter with a plain-Python twin in front, where one
     stores the same value: SQLAlchemy's own were most of a record's
     conversion. A twin is taken only if it agrees with SQLAlchemy on every
-    probe, and serves only its exact class (a UTC datetime for dates); any
+    probe, and serves only its own values (a UTC datetime for dates); any
     other value still goes through SQLAlchemy, which converts or refuses it."""
     if to_db is None:
         return None
-    for kind, twin, probes in TWINS:
+    for serves, twin, probes in TWINS:
         try:
             if all(_same(twin(probe), to_db(probe)) for probe in probes):
-                return _fronted(kind, twin, to_db)
+                return _fronted(serves, twin, to_db)
         except (TypeError, ValueError, AttributeError, ArithmeticError):
             continue
     return to_db
@@ -141,20 +153,13 @@ def _same(ours: Any, theirs: Any) -> bool:
     return type(ours) is type(theirs) and ours == theirs
 
 
-def _fronted(kind: type, twin: Converter, to_db: Converter) -> Converter:
-    if kind is datetime:
+def _fronted(
+    serves: Callable[[Any], bool], twin: Converter, to_db: Converter
+) -> Converter:
+    def convert(value: Any) -> Any:
+        return twin(value) if serves(value) else to_db(value)
 
-        def convert(value: Any) -> Any:
-            if value.__class__ is datetime and value.tzinfo is UTC:
-                return twin(value)
-            return to_db(value)
-
-        return convert
-
-    def convert_kind(value: Any) -> Any:
-        return twin(value) if value.__class__ is kind else to_db(value)
-
-    return convert_kind
+    return convert
 
 
 def _columns(record: UsageRecord | dict[str, Any]) -> dict[str, Any]:
