@@ -78,3 +78,9 @@ class NotFound(OpteraError):
     status = 404
     code = "not_found"
     kind = "not_found_error"
+
+
+class MethodNotAllowed(OpteraError):
+    status = 405
+    code = "method_not_allowed"
+    kind = "invalid_request_error"

@@ -9,14 +9,20 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from typing import Any
+from typing import Any, cast
 
-from litestar import Request, Response, get, route
+from litestar import Response, asgi, get
 from litestar.datastructures import State
-from litestar.enums import HttpMethod
-from litestar.types import ASGIApp
+from litestar.types import (
+    ASGIApp,
+    HTTPRequestEvent,
+    HTTPScope,
+    Receive,
+    Scope,
+    Send,
+)
 
-from appliance.errors import BodyTooLarge, NotFound, OpteraError
+from appliance.errors import BodyTooLarge, MethodNotAllowed, NotFound, OpteraError
 from appliance.pipeline.context import Exchange, Next, Reply
 from appliance.providers.anthropic import AnthropicFormat
 from appliance.providers.base import CONTROL_CHARACTER, ProviderFormat
@@ -27,13 +33,12 @@ from appliance.proxy.headers import OURS, quota_headers, savings_headers, wire_h
 log = logging.getLogger(__name__)
 OPENAI = OpenAIFormat()
 ANTHROPIC = AnthropicFormat()
-METHODS = [
-    HttpMethod.GET,
-    HttpMethod.POST,
-    HttpMethod.PUT,
-    HttpMethod.PATCH,
-    HttpMethod.DELETE,
-]
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+ALLOW = ", ".join(METHODS)
+
+
+class ClientLeft(Exception):
+    """The caller hung up before its request body was complete."""
 
 
 def new_request_id() -> str:
@@ -51,28 +56,46 @@ def format_for(path: str, headers: dict[str, str]) -> ProviderFormat:
     return OPENAI
 
 
-@route("/v1/{rest:path}", http_method=METHODS, name="proxy", include_in_schema=False)
-async def proxy(request: Request) -> ASGIApp:
-    # Read from the request, not injected: Litestar's parameter parsing is a
-    # measurable share of a relayed request's CPU. Every return is an ASGI app,
-    # which Litestar passes through as it is.
-    state = request.app.state
-    rest: str = request.path_params["rest"]
-    # ASGI gives header names lower-cased; Litestar's Headers would copy them again.
-    raw_headers = list(request.scope["headers"])
+@asgi("/v1", is_mount=True, copy_scope=False, name="proxy")
+async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
+    # Mounted as a plain ASGI app: Litestar's request parsing and response
+    # handling were a seventh of a relayed request's CPU, and Optera needs
+    # neither. (Litestar cannot give an ASGI route a path parameter.)
+    if scope["type"] != "http":  # a WebSocket: no provider API takes one here
+        await send({"type": "websocket.close", "code": 1003, "reason": None})
+        return
+    answer = await _answer(cast("HTTPScope", scope), receive)
+    await answer(scope, receive, send)
+
+
+async def _answer(scope: HTTPScope, receive: Receive) -> ASGIApp:
+    state = scope["app"].state
+    # The mount leaves what follows /v1 in the path, a slash added at its end;
+    # /v1beta would match it too.
+    rest: str = scope["path"].rstrip("/")
+    # ASGI gives header names lower-cased.
+    raw_headers = list(scope["headers"])
     headers = {
         name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers
     }
-    path = "/v1" + rest if rest.startswith("/") else "/v1/" + rest
+    path = "/v1" + rest
     fmt = format_for(path, headers)
-    if not _safe_path(request.scope.get("raw_path", b"").decode("latin-1"), path):
-        return error_response(_blank(fmt, request), NotFound("Unknown path."))
+    method: str = scope["method"]
+    if method not in METHODS:
+        refused = MethodNotAllowed(
+            f"{method[:20]} is not allowed here.", headers={"Allow": ALLOW}
+        )
+        return error_response(_blank(fmt, method), refused)
+    if not rest.startswith("/") or not _safe_path(
+        scope.get("raw_path", b"").decode("latin-1"), path
+    ):
+        return error_response(_blank(fmt, method), NotFound("Unknown path."))
     ex = Exchange(
         request_id=new_request_id(),
         fmt=fmt,
-        method=request.method,
+        method=method,
         path=path,
-        query=request.scope["query_string"].decode("latin-1"),
+        query=scope["query_string"].decode("latin-1"),
         headers=headers,
         raw_body=b"",
         raw_headers=raw_headers,
@@ -80,8 +103,10 @@ async def proxy(request: Request) -> ASGIApp:
     )
     pipeline: Next = state.pipeline
     try:
-        ex.raw_body = await _read_body(request, headers, state.max_body_bytes)
+        ex.raw_body = await _read_body(receive, headers, state.max_body_bytes)
         reply = await pipeline(ex)
+    except ClientLeft:
+        return _unanswered
     except OpteraError as error:
         return error_response(ex, error)
     except Exception:
@@ -89,7 +114,11 @@ async def proxy(request: Request) -> ASGIApp:
         return error_response(
             ex, OpteraError("Optera failed on this request; it was logged.")
         )
-    return to_response(ex, reply, request)
+    return to_response(ex, reply)
+
+
+async def _unanswered(scope: Scope, receive: Receive, send: Send) -> None:
+    """Nobody is left to answer."""
 
 
 def _safe_path(raw: str, path: str) -> bool:
@@ -104,11 +133,11 @@ def _safe_path(raw: str, path: str) -> bool:
     return all(segment not in ("", ".", "..") for segment in segments)
 
 
-def _blank(fmt: ProviderFormat, request: Request) -> Exchange:
+def _blank(fmt: ProviderFormat, method: str) -> Exchange:
     return Exchange(
         request_id=new_request_id(),
         fmt=fmt,
-        method=request.method,
+        method=method,
         path="",
         query="",
         headers={},
@@ -116,19 +145,25 @@ def _blank(fmt: ProviderFormat, request: Request) -> Exchange:
     )
 
 
-async def _read_body(request: Request, headers: dict[str, str], limit: int) -> bytes:
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
     """The body, refused past `limit` bytes without reading the rest."""
     declared = headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(f"The request body is over the limit of {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientLeft
+        message = cast("HTTPRequestEvent", message)
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge(f"The request body is over the limit of {limit} bytes.")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _controls(headers: dict[str, str]) -> dict[str, str]:
@@ -142,7 +177,7 @@ def _controls(headers: dict[str, str]) -> dict[str, str]:
     return controls
 
 
-def to_response(ex: Exchange, reply: Reply, request: Request) -> ASGIApp:
+def to_response(ex: Exchange, reply: Reply) -> ASGIApp:
     headers = _merge(reply.headers, ex)
     if reply.chunks is not None:
         return StreamAnswer(reply.status, headers, reply.chunks, reply.media_type)
