@@ -2,9 +2,9 @@
 
 Run: python bench/bare_relay.py PORT UPSTREAM_URL TRANSPORT(aiohttp|httpx|direct)
 
-`aiohttp` and `httpx` send through an httpx client on that transport, as a
-minimal relay would be written; `direct` hands the request to the aiohttp
-transport itself, as Optera's forward step does.
+`aiohttp` and `httpx` send through an httpx client on that transport (the
+pool sized as Optera's), as a minimal relay would be written; `direct` hands
+the request to Optera's own transport, as its forward step does.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import sys
 
+import httpx
 import uvicorn
+from httpx_aiohttp import AiohttpTransport
 from litestar import Litestar, Request, Response, post
 from litestar.datastructures import State
 from litestar.response import Stream
@@ -22,10 +24,19 @@ from appliance.settings import UpstreamSettings
 
 
 def make_app(base: str, transport: str) -> Litestar:
-    upstream = Upstream(
-        UpstreamSettings(transport="httpx" if transport == "httpx" else "aiohttp")
+    settings = UpstreamSettings()
+    upstream = Upstream(settings)
+    limits = httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_connections,
+        keepalive_expiry=settings.keepalive_expiry_s,
     )
-    client = upstream.client
+    client = httpx.AsyncClient(
+        transport=AiohttpTransport(limits=limits, trust_env=False)
+        if transport == "aiohttp"
+        else httpx.AsyncHTTPTransport(limits=limits, trust_env=False),
+        trust_env=False,
+    )
 
     @post("/v1/chat/completions", status_code=200)
     async def relay(request: Request, state: State) -> Response:

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,10 +54,22 @@ def wait_idle(
 
 
 def start(args: list[str], env: dict | None = None) -> subprocess.Popen:
+    """A server process; its output goes to BENCH_LOGS/<n>-<name>.log when that
+    directory is set, and is dropped otherwise."""
+    logs = os.environ.get("BENCH_LOGS")
+    output: Any = subprocess.DEVNULL
+    if logs:
+        Path(logs).mkdir(parents=True, exist_ok=True)
+        name = Path(args[1] if args[1] != "-m" else args[-1]).stem
+        output = (Path(logs) / f"{len(_started)}-{name}.log").open("ab")
+        _started.append(output)
     return subprocess.Popen(
         args,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
     )
+
+
+_started: list[Any] = []

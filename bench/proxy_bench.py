@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,17 +89,17 @@ def start_optera(
 
 async def load(
     url: str, headers: dict, stream: bool, conc: int, seconds: float
-) -> tuple[float, list[float], int]:
-    """Seconds taken, each request's latency, and the count of non-200 answers."""
+) -> tuple[float, list[float], Counter[str]]:
+    """Seconds taken, each request's latency, and the non-200 answers by
+    status and error code (the `code` of the body's error)."""
     body = json.dumps({**BODY, "stream": True} if stream else BODY).encode()
     latencies: list[float] = []
-    errors = 0
+    errors: Counter[str] = Counter()
     connector = aiohttp.TCPConnector(limit=conc)
     async with aiohttp.ClientSession(connector=connector) as session:
         stop = time.monotonic() + seconds
 
         async def worker() -> None:
-            nonlocal errors
             while time.monotonic() < stop:
                 began = time.perf_counter()
                 async with session.post(
@@ -106,15 +107,31 @@ async def load(
                     data=body,
                     headers={"content-type": "application/json", **headers},
                 ) as resp:
-                    await resp.read()
+                    answer = await resp.read()
                     if resp.status != 200:
-                        errors += 1
+                        errors[f"{resp.status} {_code(answer)}"] += 1
                 latencies.append(time.perf_counter() - began)
 
         began = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(conc)))
         elapsed = time.monotonic() - began
     return elapsed, latencies, errors
+
+
+def _code(answer: bytes) -> str:
+    try:
+        error = json.loads(answer).get("error") or {}
+        return str(error.get("code") or error.get("type") or "")
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _errors(errors: Counter[str]) -> str:
+    total = sum(errors.values())
+    if not total:
+        return "0"
+    kinds = ", ".join(f"{kind} x{n}" for kind, n in errors.most_common())
+    return f"{total} ({kinds})"
 
 
 @dataclass
@@ -124,7 +141,7 @@ class Cell:
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
-    errors: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
 
     @property
     def rps(self) -> float:
@@ -168,7 +185,7 @@ def measure(
             cell.seconds += elapsed
             cell.cpu_seconds += cpu_seconds(pid) - cpu_before
             cell.latencies += lat
-            cell.errors += errors
+            cell.errors.update(errors)
     return cells
 
 
@@ -184,6 +201,12 @@ def main() -> None:
     parser.add_argument("--latencies", default="0,50")
     parser.add_argument("--transports", default="aiohttp")
     parser.add_argument(
+        "--upstream-keepalive",
+        type=int,
+        default=75,
+        help="seconds the fake upstream keeps an idle connection (see upstream.py)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=3,
@@ -196,7 +219,8 @@ def main() -> None:
     rows = []
     for latency in [float(x) for x in args.latencies.split(",")]:
         up_port = free_port()
-        procs = [start([PY, "bench/upstream.py", str(up_port), str(latency)])]
+        upstream_args = [str(up_port), str(latency), str(args.upstream_keepalive)]
+        procs = [start([PY, "bench/upstream.py", *upstream_args])]
         wait_port(up_port)
         upstream = f"http://127.0.0.1:{up_port}"
         targets = {"direct": (upstream, {}, procs[0].pid)}
@@ -244,7 +268,7 @@ def main() -> None:
                             )
                         )
                         print(
-                            f"upstream {latency:>3.0f} ms stream={stream!s:5} c={conc:<4} {name:15} {rps:8.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  cpu {cpu_us:5.0f} us/req  errors {cell.errors}",
+                            f"upstream {latency:>3.0f} ms stream={stream!s:5} c={conc:<4} {name:15} {rps:8.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  cpu {cpu_us:5.0f} us/req  errors {_errors(cell.errors)}",
                             flush=True,
                         )
         finally:
@@ -273,7 +297,7 @@ def summary(rows: list[tuple]) -> None:
         )
         share = 100 * r[4] / bare[4] if bare[4] else 0
         print(
-            f"| {r[0]:.0f} ms | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {share:.0f}% | {r[5]:.2f} | {r[5] - direct[5]:+.2f} | {r[6]:.2f} | {r[8]:.0f} | {r[7]} |"
+            f"| {r[0]:.0f} ms | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {share:.0f}% | {r[5]:.2f} | {r[5] - direct[5]:+.2f} | {r[6]:.2f} | {r[8]:.0f} | {_errors(r[7])} |"
         )
 
 

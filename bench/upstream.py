@@ -1,6 +1,12 @@
 """A minimal fast fake provider for benchmarks: fixed OpenAI answers, optional latency.
 
-Run: python bench/upstream.py PORT LATENCY_MS
+Run: python bench/upstream.py PORT LATENCY_MS [KEEPALIVE_S]
+
+KEEPALIVE_S (default 75) is how long it keeps an idle connection open. Keep
+it above the relay's own pool expiry (Optera's `keepalive_expiry_s`, 30 s),
+as an upstream should be: uvicorn's default of 5 s closes connections that
+a relay's pool still holds, and a request sent on one just as it closes
+fails (about 1% of them at concurrency 256 here, on bare relays too).
 """
 
 from __future__ import annotations
@@ -109,4 +115,5 @@ if __name__ == "__main__":
         loop="uvloop",
         http="httptools",
         backlog=4096,
+        timeout_keep_alive=int(sys.argv[3]) if len(sys.argv) > 3 else 75,
     )

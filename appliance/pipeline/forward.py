@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from appliance.providers.relay import relay
 from appliance.providers.upstream import Upstream, is_timeout
 from appliance.settings import UpstreamSettings
 
+log = logging.getLogger(__name__)
 SSE = "text/event-stream"
 # ASCII escapes: equal JSON, and a lone surrogate cannot fail to encode. Built
 # once: json.dumps with options builds an encoder on every call.
@@ -106,6 +108,11 @@ class ForwardStep:
         except TimeoutError:
             raise UpstreamTimeout(f"The upstream {_failed(response)}.") from None
         except httpx.TransportError as error:
+            log.warning(
+                "request %s: upstream transport failed: %s",
+                ex.request_id,
+                _cause(error),
+            )
             raise _transport_error(error, _failed(response)) from None
         except httpx.DecodingError:
             raise UpstreamUnreachable(
@@ -151,6 +158,14 @@ def _failed(response: httpx.Response | None) -> str:
     if response is None:
         return "did not answer in time"
     return "stopped answering mid-response"
+
+
+def _cause(error: BaseException) -> str:
+    """The failure as the transport named it (class and message; the request's
+    headers, and so its keys, are in neither)."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return f"{type(error).__name__}: {error}"[:300]
 
 
 def _transport_error(error: httpx.TransportError, timeout_text: str) -> Exception:

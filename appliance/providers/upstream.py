@@ -90,18 +90,8 @@ class Upstream:
         return parsed
 
     async def send(self, request: httpx.Request) -> httpx.Response:
-        """The upstream's answer with its body unread: read or close it.
-
-        An answer that is not valid HTTP (a garbled status line, a header
-        past aiohttp's limit) raises an aiohttp error that httpx-aiohttp
-        passes on as it is; it is a transport error like any other here.
-        """
-        try:
-            return await self.transport.handle_async_request(request)
-        except aiohttp.ClientError as error:
-            raise httpx.RemoteProtocolError(
-                f"The upstream's answer is not valid HTTP ({type(error).__name__})."
-            ) from error
+        """The upstream's answer with its body unread: read or close it."""
+        return await self.transport.handle_async_request(request)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -112,13 +102,67 @@ def build_transport(settings: UpstreamSettings) -> httpx.AsyncBaseTransport:
     limits = httpx.Limits(
         max_connections=settings.max_connections,
         max_keepalive_connections=settings.max_connections,
-        keepalive_expiry=30.0,
+        keepalive_expiry=settings.keepalive_expiry_s,
     )
     if settings.transport == "aiohttp":
-        return AiohttpTransport(
-            limits=limits, trust_env=False, client=partial(_session, limits)
+        return ResendingTransport(
+            AiohttpTransport(
+                limits=limits, trust_env=False, client=partial(_session, limits)
+            )
         )
     return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+
+
+class ResendingTransport(httpx.AsyncBaseTransport):
+    """The aiohttp transport, with two things it leaves to its caller.
+
+    A request that a pooled connection never delivered goes once more. An
+    upstream closes a connection it has kept idle long enough; when it does so
+    just as the pool hands that connection out, writing the request fails.
+    The upstream then has at most part of the request, which it cannot act on,
+    so sending it again cannot make it run twice. aiohttp resends only
+    idempotent methods, and a chat request is a POST. A failure once the
+    request is written (the upstream hanging up before answering) is never
+    resent: the upstream may have run it.
+
+    An answer that is not valid HTTP (a garbled status line, a header past
+    aiohttp's limit) raises an aiohttp error that httpx-aiohttp passes on as
+    it is; it becomes an httpx transport error like any other.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._attempt(request)
+        except httpx.TransportError as error:
+            if not never_delivered(error):
+                raise
+        return await self._attempt(request)
+
+    async def _attempt(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self.inner.handle_async_request(request)
+        except aiohttp.ClientError as error:
+            raise httpx.RemoteProtocolError(
+                f"The upstream's answer is not valid HTTP ({type(error).__name__})."
+            ) from error
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def never_delivered(error: BaseException) -> bool:
+    """True when the request failed as it was being written: aiohttp raises
+    ClientConnectionResetError only on the writing side, for a connection
+    already closing or lost before the request was all handed to it."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, aiohttp.ClientConnectionResetError):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def _session(limits: httpx.Limits) -> aiohttp.ClientSession:
