@@ -48,7 +48,8 @@ def start_optera(
             "[cache]\nexact_enabled = false\n",
             "[semantic]\nenabled = false\n",
             "[routing]\nenabled = false\n",
-            "[compression]\npreamble = false\nrepetition = false\ntools = false\nimages = false\nprovider_cache_breakpoints = false\n",
+            "[compression]\npreamble = false\nrepetition = false\ntools = false\n"
+            "images = false\nprovider_cache_breakpoints = false\n",
             "[leaks]\nenabled = false\n",
         ]
     config.write_text("".join(lines))
@@ -60,16 +61,18 @@ def start_optera(
         "OPTERA_OPENAI_BASE_URL": upstream + "/v1",
     }
     cli = [PY, "-m", "appliance.cli"]
-    run = lambda *a: json.loads(
-        subprocess.run(
-            [*cli, *a, "--json"],
+
+    def run(*command: str) -> dict:
+        done = subprocess.run(
+            [*cli, *command, "--json"],
             cwd=ROOT,
             env={**os.environ, **env},
             capture_output=True,
             text=True,
             check=True,
-        ).stdout
-    )
+        )
+        return json.loads(done.stdout)
+
     ws = run(
         "workspace",
         "create",
@@ -268,7 +271,10 @@ def main() -> None:
                             )
                         )
                         print(
-                            f"upstream {latency:>3.0f} ms stream={stream!s:5} c={conc:<4} {name:15} {rps:8.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  cpu {cpu_us:5.0f} us/req  errors {_errors(cell.errors)}",
+                            f"upstream {latency:>3.0f} ms stream={stream!s:5} "
+                            f"c={conc:<4} {name:15} {rps:8.0f} req/s  "
+                            f"p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
+                            f"cpu {cpu_us:5.0f} us/req  errors {_errors(cell.errors)}",
                             flush=True,
                         )
         finally:
@@ -281,7 +287,8 @@ def main() -> None:
 
 def summary(rows: list[tuple]) -> None:
     print(
-        "\n| upstream | stream | conc | target | req/s | % of bare | p50 ms | added p50 vs direct | p99 ms | CPU us/req | errors |"
+        "\n| upstream | stream | conc | target | req/s | % of bare | p50 ms "
+        "| added p50 vs direct | p99 ms | CPU us/req | errors |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     index = {(r[0], r[1], r[2], r[3]): r for r in rows}
@@ -297,7 +304,9 @@ def summary(rows: list[tuple]) -> None:
         )
         share = 100 * r[4] / bare[4] if bare[4] else 0
         print(
-            f"| {r[0]:.0f} ms | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {share:.0f}% | {r[5]:.2f} | {r[5] - direct[5]:+.2f} | {r[6]:.2f} | {r[8]:.0f} | {_errors(r[7])} |"
+            f"| {r[0]:.0f} ms | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {share:.0f}% "
+            f"| {r[5]:.2f} | {r[5] - direct[5]:+.2f} | {r[6]:.2f} | {r[8]:.0f} "
+            f"| {_errors(r[7])} |"
         )
 
 

@@ -140,9 +140,13 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument("--model", default="gpt-4o")
     parser.add_argument("--fit", action="store_true")
-    parser.add_argument("--models", type=Path, default=ROOT / "appliance/routing/data/models.toml")
     parser.add_argument(
-        "--examples", type=Path, default=ROOT / "appliance/routing/data/routing_examples.jsonl"
+        "--models", type=Path, default=ROOT / "appliance/routing/data/models.toml"
+    )
+    parser.add_argument(
+        "--examples",
+        type=Path,
+        default=ROOT / "appliance/routing/data/routing_examples.jsonl",
     )
     parser.add_argument(
         "--prompts", type=Path, default=ROOT / "tests/data/routing_prompts.jsonl"

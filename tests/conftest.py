@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from appliance.app import create_app
 from appliance.runtime import Runtime
 from appliance.settings import Settings, load_settings
-from appliance.store import keys, workspaces
+from appliance.store import keys, usage, workspaces
 from tests.fakes.servers import ThreadServer
 from tests.fakes.upstream import FakeUpstream
 
@@ -41,14 +42,10 @@ class Appliance:
         return ws.id, plaintext
 
     def records(self):  # type: ignore[no-untyped-def]
-        from appliance.store import usage
-
         return usage.records(self.runtime.engine)
 
     def flush(self) -> None:
         """Wait until the usage writer has written what it had queued."""
-        import time
-
         deadline = time.monotonic() + 10
         while self.runtime.writer._pending and time.monotonic() < deadline:
             time.sleep(0.02)

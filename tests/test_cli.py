@@ -1,4 +1,5 @@
-"""The operator CLI: each command with --json prints only JSON, on the server's database."""
+"""The operator CLI: each command with --json prints only JSON, on the server's
+database."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from appliance.cli import main
+from appliance.store.db import open_engine
+from appliance.store.models import UsageRecord
+from appliance.store.usage import write_batch
 from appliance.store.workspaces import PLANS
 
 
@@ -86,13 +92,6 @@ def test_errors_are_json_with_nonzero_exit(run):
 
 
 def test_usage_totals_per_tag_are_exact(run, tmp_path):
-    from decimal import Decimal
-    from pathlib import Path
-
-    from appliance.store.db import open_engine
-    from appliance.store.models import UsageRecord
-    from appliance.store.usage import write_batch
-
     engine = open_engine(Path(tmp_path / "data"))
     rows = [
         UsageRecord(
@@ -137,13 +136,6 @@ def test_usage_totals_per_tag_are_exact(run, tmp_path):
 
 
 def test_usage_period_takes_plain_dates_as_utc_days(run, tmp_path):
-    from datetime import UTC, datetime
-    from pathlib import Path
-
-    from appliance.store.db import open_engine
-    from appliance.store.models import UsageRecord
-    from appliance.store.usage import write_batch
-
     engine = open_engine(Path(tmp_path / "data"))
     days = [
         datetime(2026, 11, 30, 23, 59, tzinfo=UTC),

@@ -38,4 +38,3 @@ def test_the_check_finds_a_setting_without_a_comment():
         "[c]\n# a path\npath = 'p'\n# other = 3\nthreads = 1\n"
     )
     assert uncommented_settings(text) == ["host = 'x'", "key = 2", "threads = 1"]
-

@@ -87,7 +87,12 @@ class FakeUpstream:
             body = raw
         self.seen.append(
             Seen(
-                scope["method"], scope["path"], headers, body, raw, list(scope["headers"])
+                scope["method"],
+                scope["path"],
+                headers,
+                body,
+                raw,
+                list(scope["headers"]),
             )
         )
         scripted = self.script.popleft() if self.script else Scripted()

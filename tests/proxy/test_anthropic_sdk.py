@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import anthropic
+import httpx
 import pytest
 
 
@@ -57,7 +58,8 @@ def test_cache_read_and_write_are_priced_with_anthropic_semantics(appliance):
         messages=[{"role": "user", "content": "Hello"}],
     )
     # Sonnet 4.5: $3 input, $0.30 cache read, $3.75 cache write, $15 output per MTok.
-    # actual = 200*3 + 1000*0.3 + 400*3.75 + 300*15 = 600 + 300 + 1500 + 4500 = 6900 / 1e6
+    # actual = 200*3 + 1000*0.3 + 400*3.75 + 300*15
+    #        = 600 + 300 + 1500 + 4500 = 6900 / 1e6
     # uncached = 1600*3 + 300*15 = 4800 + 4500 = 9300 / 1e6; saving 0.0024
     assert raw.headers["x-provider-cache-hit"] == "true"
     assert raw.headers["x-provider-cache-savings-usd"] == "0.0024"
@@ -110,8 +112,6 @@ async def test_async_client_streams(appliance):
 
 def test_x_api_key_and_version_forwarded_as_sent(appliance):
     _, key = appliance.workspace()
-    import httpx
-
     response = httpx.post(
         appliance.url + "/v1/messages",
         headers={
@@ -133,8 +133,6 @@ def test_x_api_key_and_version_forwarded_as_sent(appliance):
 
 def test_missing_max_tokens_is_400_in_anthropic_format(appliance):
     _, key = appliance.workspace()
-    import httpx
-
     response = httpx.post(
         appliance.url + "/v1/messages",
         headers={

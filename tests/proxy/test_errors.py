@@ -57,11 +57,13 @@ def post(appliance, key: str, body, path: str = CHAT, **headers):  # type: ignor
             "content[0]",
         ),
         (
-            b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "\\ud800"}]}',
+            b'{"model": "gpt-4o", "messages": '
+            b'[{"role": "user", "content": "\\ud800"}]}',
             "lone UTF-16 surrogate",
         ),
         (
-            b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "\xed\xa0\x80"}]}',
+            b'{"model": "gpt-4o", "messages": '
+            b'[{"role": "user", "content": "\xed\xa0\x80"}]}',
             "lone UTF-16 surrogate",
         ),
         (
@@ -69,7 +71,10 @@ def post(appliance, key: str, body, path: str = CHAT, **headers):  # type: ignor
             "control characters",
         ),
         (
-            {"model": "gpt-4o\r\nX-Evil: 1", "messages": [{"role": "user", "content": "x"}]},
+            {
+                "model": "gpt-4o\r\nX-Evil: 1",
+                "messages": [{"role": "user", "content": "x"}],
+            },
             "control characters",
         ),
         (
@@ -114,7 +119,9 @@ def test_bad_cache_ttl_is_400_before_quota(appliance, ttl):
 def test_passed_through_model_with_a_control_character_still_answers(appliance):
     _, key = appliance.workspace()
     response = post(
-        appliance, key, {"model": "text-embedding-3-small\n", "input": "hi"},
+        appliance,
+        key,
+        {"model": "text-embedding-3-small\n", "input": "hi"},
         "/v1/embeddings",
     )
     assert response.status_code == 200

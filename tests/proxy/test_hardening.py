@@ -11,8 +11,8 @@ import httpx
 import openai
 import pytest
 
-from appliance.store import workspaces
 from appliance.errors import InvalidRequest
+from appliance.store import workspaces
 
 CHAT = "/v1/chat/completions"
 
@@ -110,7 +110,7 @@ def test_streamed_cache_hit_is_counted_once(appliance):
             )
         )
     appliance.flush()
-    first, hit = appliance.records()
+    _, hit = appliance.records()
     assert hit.cache == "exact"
     assert hit.tokens_saved == 1500
     assert hit.savings["exact_cache"]["tokens"] == 1500

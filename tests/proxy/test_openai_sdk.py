@@ -9,6 +9,7 @@ import openai
 import pytest
 
 from appliance.proxy.headers import SAVINGS_HEADERS
+from appliance.store import keys as key_store
 
 
 def client_for(appliance, key: str, **kwargs) -> openai.OpenAI:  # type: ignore[no-untyped-def]
@@ -68,7 +69,8 @@ def test_usage_record_has_exact_tokens_and_dollars(appliance):
         model="gpt-4o", messages=[{"role": "user", "content": "Hello"}]
     )
     # gpt-4o: $2.50 / MTok input, $1.25 cached input, $10 output.
-    # 200 plain * 2.5 + 1000 cached * 1.25 + 300 out * 10 = 500 + 1250 + 3000 = 4750 / 1e6
+    # 200 plain * 2.5 + 1000 cached * 1.25 + 300 out * 10
+    #   = 500 + 1250 + 3000 = 4750 / 1e6
     assert raw.headers["x-provider-cache-hit"] == "true"
     assert raw.headers["x-provider-cache-savings-usd"] == "0.00125"
     appliance.flush()
@@ -157,8 +159,6 @@ def test_invalid_and_revoked_keys_are_401(appliance):
         client_for(appliance, "opk_wrong").chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": "Hi"}]
         )
-    from appliance.store import keys as key_store
-
     [row] = key_store.list_for(appliance.runtime.engine, ws_id)
     key_store.revoke(appliance.runtime.engine, row.id)
     appliance.runtime.keys.clear()

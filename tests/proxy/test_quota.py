@@ -51,10 +51,6 @@ async def test_quota_count_survives_a_restart(appliance_factory):
     first.runtime.keys.clear()
     await send_many(first, key, 2)
     first.flush()
-    from datetime import UTC, datetime
-
-    from appliance.pipeline.quota import QuotaBook, period_of
-
     fresh = QuotaBook(first.runtime.engine)
     assert fresh.used(ws_id, period_of(datetime.now(UTC))) == 2
 
