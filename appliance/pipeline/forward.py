@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from appliance.settings import UpstreamSettings
 
 log = logging.getLogger(__name__)
 SSE = "text/event-stream"
+QUERY = re.compile(r"\?[^\s'\"]*")
 # ASCII escapes: equal JSON, and a lone surrogate cannot fail to encode. Built
 # once: json.dumps with options builds an encoder on every call.
 COMPACT = json.JSONEncoder(separators=(",", ":"))
@@ -161,11 +163,13 @@ def _failed(response: httpx.Response | None) -> str:
 
 
 def _cause(error: BaseException) -> str:
-    """The failure as the transport named it (class and message; the request's
-    headers, and so its keys, are in neither)."""
+    """The failure as the transport named it: its class and message, which
+    hold no header (and so no key); a URL's query string, where a caller may
+    have put one, is cut."""
     while error.__cause__ is not None:
         error = error.__cause__
-    return f"{type(error).__name__}: {error}"[:300]
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    return QUERY.sub("?...", text)[:300]
 
 
 def _transport_error(error: httpx.TransportError, timeout_text: str) -> Exception:

@@ -1,9 +1,14 @@
-"""The forward step's reading of an upstream's answer headers."""
+"""The forward step's reading of an upstream's answer headers, and how it
+names a transport failure in the log."""
 
 from __future__ import annotations
 
+import aiohttp
 import httpx
+import yarl
+from multidict import CIMultiDict, CIMultiDictProxy
 
+from appliance.pipeline import forward
 from appliance.pipeline.forward import _Head
 
 
@@ -36,3 +41,15 @@ def test_hop_by_hop_headers_and_those_connection_lists_are_not_passed_back():
 def test_a_value_outside_ascii_is_passed_back_as_its_bytes():
     response = httpx.Response(200, headers=[(b"x-note", "Café Ω".encode())])
     assert _Head.of(response).passed == [(b"x-note", "Café Ω".encode())]
+
+
+def test_a_transport_failure_is_named_without_the_query_string():
+    url = yarl.URL("http://upstream.test/v1/models?key=sk-in-the-query&x=1")
+    info = aiohttp.RequestInfo(url, "GET", CIMultiDictProxy(CIMultiDict()), url)
+    cause = aiohttp.ClientResponseError(info, (), status=400, message="Bad\n  line")
+    error = httpx.RemoteProtocolError("not valid HTTP")
+    error.__cause__ = cause
+    named = forward._cause(error)
+    assert named.startswith("ClientResponseError: 400, message='Bad line'")
+    assert "http://upstream.test/v1/models?..." in named
+    assert "sk-in-the-query" not in named

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import socket
 import threading
 
@@ -303,7 +304,7 @@ def test_headers_a_connection_header_lists_are_not_forwarded(appliance):
     assert seen["x-kept"] == "2"
 
 
-def test_an_answer_that_is_not_http_is_502(appliance_factory):
+def test_an_answer_that_is_not_http_is_502(appliance_factory, caplog):
     garbage = socket.create_server(("127.0.0.1", 0))
     port = garbage.getsockname()[1]
 
@@ -318,11 +319,21 @@ def test_an_answer_that_is_not_http_is_502(appliance_factory):
     base = f"http://127.0.0.1:{port}/v1"
     appliance = appliance_factory(upstream={"openai_base_url": base})
     _, key = appliance.workspace()
-    response = post_chat(appliance, key)
+    caplog.set_level(logging.WARNING, logger="appliance")
+    response = httpx.post(
+        appliance.url + CHAT + "?key=sk-in-the-query",
+        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+    )
     thread.join(5)
     garbage.close()
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "upstream_unreachable"
+    # The operator learns why; no key of the request is in the log.
+    [warning] = [r.getMessage() for r in caplog.records if "transport" in r.msg]
+    assert "Bad status line" in warning
+    assert "sk-in-the-query" not in caplog.text
+    assert "sk-x" not in caplog.text
 
 
 def test_a_stream_compressed_against_our_ask_is_relayed_decoded(appliance):
