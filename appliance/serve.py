@@ -27,6 +27,31 @@ def configure_logging(level: str) -> None:
     )
     for quiet in ("httpx", "httpcore", "aiohttp"):
         logging.getLogger(quiet).setLevel(logging.WARNING)
+    hide_websocket_queries()
+
+
+def hide_websocket_queries() -> None:
+    """uvicorn logs a WebSocket handshake with its query string, even with its
+    access log off, and a caller may put a key there (Azure's realtime API
+    takes `?api-key=`): the query string is cut from those lines."""
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _WebSocketQueries) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(_WebSocketQueries())
+
+
+class _WebSocketQueries(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if "WebSocket %s" in str(record.msg) and isinstance(args, tuple):
+            record.args = tuple(
+                _no_query(arg) if index == 1 else arg for index, arg in enumerate(args)
+            )
+        return True
+
+
+def _no_query(path: object) -> object:
+    text = str(path)
+    return text.partition("?")[0] + "?..." if "?" in text else path
 
 
 def run(settings: Settings) -> None:

@@ -37,7 +37,7 @@ class UpstreamSettings(BaseModel):
     idle_timeout_s: float = 600.0
     total_timeout_s: float = 3600.0
     max_connections: int = 1000
-    keepalive_expiry_s: float = 30.0
+    keepalive_expiry_s: float = Field(default=30.0, gt=0)
     transport: str = "aiohttp"
 
 

@@ -142,6 +142,7 @@ class Exchange:
     headers: dict[str, str]  # to read, latin-1 decoded; a repeated one's last value
     raw_body: bytes
     raw_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # as sent
+    raw_path: str = ""  # as sent, escapes kept: the path that goes upstream
     body: dict[str, Any] | None = None
     started: float = field(default_factory=time.perf_counter)
     started_at: float = field(default_factory=time.time)

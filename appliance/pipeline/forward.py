@@ -25,6 +25,14 @@ from appliance.settings import UpstreamSettings
 log = logging.getLogger(__name__)
 SSE = "text/event-stream"
 QUERY = re.compile(r"\?[^\s'\"]*")
+# Request headers that carry a key, and the text that names one in a message.
+KEY_HEADERS = frozenset(
+    {b"authorization", b"proxy-authorization", b"x-api-key", b"api-key", b"x-proxy-key"}
+)
+KEY_TEXT = re.compile(
+    r"(?i)((?:authorization|api-key|x-proxy-key)\W{0,4}(?:bearer\s+)?|bearer\s+)"
+    r"[^\s'\"\\]+"
+)
 # ASCII escapes: equal JSON, and a lone surrogate cannot fail to encode. Built
 # once: json.dumps with options builds an encoder on every call.
 COMPACT = json.JSONEncoder(separators=(",", ":"))
@@ -79,7 +87,7 @@ class ForwardStep:
             if ex.fmt.name == "anthropic"
             else self._settings.openai_base_url
         )
-        path = ex.path.removeprefix("/v1")
+        path = (ex.raw_path or ex.path).removeprefix("/v1")
         return base.rstrip("/") + path + (f"?{ex.query}" if ex.query else "")
 
     def _content(self, ex: Exchange) -> bytes:
@@ -108,12 +116,17 @@ class ForwardStep:
                 finally:
                     await response.aclose()
         except TimeoutError:
+            log.warning(
+                "request %s: upstream %s (total_timeout_s)",
+                ex.request_id,
+                _failed(response),
+            )
             raise UpstreamTimeout(f"The upstream {_failed(response)}.") from None
         except httpx.TransportError as error:
             log.warning(
                 "request %s: upstream transport failed: %s",
                 ex.request_id,
-                _cause(error),
+                _cause(error, ex.raw_headers),
             )
             raise _transport_error(error, _failed(response)) from None
         except httpx.DecodingError:
@@ -162,13 +175,22 @@ def _failed(response: httpx.Response | None) -> str:
     return "stopped answering mid-response"
 
 
-def _cause(error: BaseException) -> str:
-    """The failure as the transport named it: its class and message, which
-    hold no header (and so no key); a URL's query string, where a caller may
-    have put one, is cut."""
+def _cause(error: BaseException, headers: list[tuple[bytes, bytes]]) -> str:
+    """The failure as the transport named it, class and message, with no key
+    in it. aiohttp's parser quotes the bytes of an answer it cannot read, and
+    an upstream or middlebox may echo the request's headers there; a URL's
+    query string may carry a key too. So the request's own key values, what
+    follows a key header's name or a Bearer scheme, and every query string
+    are cut."""
     while error.__cause__ is not None:
         error = error.__cause__
     text = " ".join(f"{type(error).__name__}: {error}".split())
+    for name, value in headers:
+        if name in KEY_HEADERS:
+            for secret in (value, value.partition(b" ")[2]):
+                if len(secret.strip()) >= 4:
+                    text = text.replace(secret.strip().decode("latin-1"), "[key]")
+    text = KEY_TEXT.sub(r"\1[key]", text)
     return QUERY.sub("?...", text)[:300]
 
 

@@ -25,6 +25,9 @@ from httpx_aiohttp import AiohttpTransport
 from appliance.settings import UpstreamSettings
 
 PARSED_URLS = 1024
+# Times a request no connection delivered is sent again, each on the next
+# connection the pool hands out; a new one is opened once none is left.
+RESENDS = 3
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
@@ -116,9 +119,11 @@ def build_transport(settings: UpstreamSettings) -> httpx.AsyncBaseTransport:
 class ResendingTransport(httpx.AsyncBaseTransport):
     """The aiohttp transport, with two things it leaves to its caller.
 
-    A request that a pooled connection never delivered goes once more. An
-    upstream closes a connection it has kept idle long enough; when it does so
-    just as the pool hands that connection out, writing the request fails.
+    A request that a pooled connection never delivered goes again, up to
+    RESENDS times. An upstream closes a connection it has kept idle long
+    enough; when it does so just as the pool hands that connection out,
+    writing the request fails, and the next pooled connection may be closing
+    too (the upstream closes those idle as long at once).
     The upstream then has at most part of the request, which it cannot act on,
     so sending it again cannot make it run twice. aiohttp resends only
     idempotent methods, and a chat request is a POST. A failure once the
@@ -134,11 +139,12 @@ class ResendingTransport(httpx.AsyncBaseTransport):
         self.inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await self._attempt(request)
-        except httpx.TransportError as error:
-            if not never_delivered(error):
-                raise
+        for _ in range(RESENDS):
+            try:
+                return await self._attempt(request)
+            except httpx.TransportError as error:
+                if not never_delivered(error):
+                    raise
         return await self._attempt(request)
 
     async def _attempt(self, request: httpx.Request) -> httpx.Response:

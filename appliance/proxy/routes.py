@@ -10,6 +10,7 @@ import json
 import logging
 import secrets
 from typing import Any, cast
+from urllib.parse import quote
 
 from litestar import Response, asgi, get
 from litestar.datastructures import State
@@ -86,8 +87,9 @@ async def _answer(scope: HTTPScope, receive: Receive) -> ASGIApp:
             f"{method[:20]} is not allowed here.", headers={"Allow": ALLOW}
         )
         return error_response(_blank(fmt, method), refused)
-    if not rest.startswith("/") or not _safe_path(
-        scope.get("raw_path", b"").decode("latin-1"), path
+    raw_path = _raw_path(scope, path)
+    if not (rest.startswith("/") and raw_path.startswith("/v1/")) or not _safe_path(
+        raw_path, path
     ):
         return error_response(_blank(fmt, method), NotFound("Unknown path."))
     ex = Exchange(
@@ -99,6 +101,7 @@ async def _answer(scope: HTTPScope, receive: Receive) -> ASGIApp:
         headers=headers,
         raw_body=b"",
         raw_headers=raw_headers,
+        raw_path=raw_path,
         controls=_controls(headers),
     )
     pipeline: Next = state.pipeline
@@ -119,6 +122,17 @@ async def _answer(scope: HTTPScope, receive: Receive) -> ASGIApp:
 
 async def _unanswered(scope: Scope, receive: Receive, send: Send) -> None:
     """Nobody is left to answer."""
+
+
+def _raw_path(scope: HTTPScope, path: str) -> str:
+    """The path as the caller sent it, escapes kept. It is what goes upstream:
+    forwarding the decoded one let an escape the upstream's URL parsing undoes
+    once more change the resource (%253F became a query, %252e%252e a dot
+    segment)."""
+    raw = scope.get("raw_path")
+    if raw is None:
+        return quote(path)
+    return raw.partition(b"?")[0].decode("latin-1")
 
 
 def _safe_path(raw: str, path: str) -> bool:

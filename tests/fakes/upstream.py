@@ -49,6 +49,8 @@ class Seen:
     body: Any
     raw: bytes = b""  # the body's bytes as they arrived
     raw_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    raw_path: bytes = b""  # the path as it arrived, escapes kept
+    query: bytes = b""
 
 
 class FakeUpstream:
@@ -93,6 +95,8 @@ class FakeUpstream:
                 body,
                 raw,
                 list(scope["headers"]),
+                scope.get("raw_path", b""),
+                scope.get("query_string", b""),
             )
         )
         scripted = self.script.popleft() if self.script else Scripted()

@@ -49,7 +49,7 @@ def test_a_transport_failure_is_named_without_the_query_string():
     cause = aiohttp.ClientResponseError(info, (), status=400, message="Bad line")
     error = httpx.RemoteProtocolError("not valid HTTP")
     error.__cause__ = cause
-    named = forward._cause(error)
+    named = forward._cause(error, [])
     assert named.startswith("ClientResponseError: 400, message='Bad line'")
     assert "http://upstream.test/v1/models?..." in named
     assert "sk-in-the-query" not in named

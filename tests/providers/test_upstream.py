@@ -1,5 +1,5 @@
-"""The upstream transport's resend: once, and only for a request the upstream
-never got whole."""
+"""The upstream transport's resend: a bounded number of times, and only for a
+request the upstream never got whole."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from appliance.providers.upstream import (
+    RESENDS,
     ResendingTransport,
     build_transport,
     never_delivered,
@@ -60,12 +61,19 @@ async def test_a_request_the_upstream_may_have_run_is_not_resent():
     assert len(inner.sent) == 1
 
 
-async def test_it_resends_once_only():
-    inner = Scripted(mapped(closing()), mapped(closing()))
+async def test_the_next_pooled_connection_closing_too_is_no_failure():
+    inner = Scripted(mapped(closing()), mapped(closing()), mapped(closing()))
+    response = await ResendingTransport(inner).handle_async_request(request())
+    assert response.status_code == 200
+    assert len(inner.sent) == 4
+
+
+async def test_it_resends_a_bounded_number_of_times():
+    inner = Scripted(*(mapped(closing()) for _ in range(RESENDS + 1)))
     with pytest.raises(httpx.ConnectTimeout) as failed:
         await ResendingTransport(inner).handle_async_request(request())
     assert never_delivered(failed.value)
-    assert len(inner.sent) == 2
+    assert len(inner.sent) == RESENDS + 1
 
 
 async def test_an_aiohttp_error_httpx_aiohttp_lets_through_is_an_httpx_one():

@@ -336,6 +336,42 @@ def test_an_answer_that_is_not_http_is_502(appliance_factory, caplog):
     assert "sk-x" not in caplog.text
 
 
+def test_an_answer_echoing_the_request_keys_leaves_them_out_of_the_log(
+    appliance_factory, caplog
+):
+    echo = socket.create_server(("127.0.0.1", 0))
+
+    def answer_with_the_keys_in_a_bad_header() -> None:
+        connection, _ = echo.accept()
+        with connection:
+            request = connection.recv(65536)
+            lines = [
+                line
+                for line in request.split(b"\r\n")
+                if line.lower().startswith((b"authorization", b"x-api-key"))
+            ]
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nBad Header\x01: " + b" ".join(lines) + b"\r\n\r\n"
+            )
+
+    thread = threading.Thread(target=answer_with_the_keys_in_a_bad_header, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{echo.getsockname()[1]}/v1"
+    appliance = appliance_factory(upstream={"openai_base_url": base})
+    _, key = appliance.workspace()
+    caplog.set_level(logging.WARNING, logger="appliance")
+    response = post_chat(appliance, key, **{"x-api-key": "sk-second-secret"})
+    thread.join(5)
+    echo.close()
+    assert response.status_code == 502
+    [warning] = [r.getMessage() for r in caplog.records if "transport" in r.msg]
+    assert "BadHttpMessage" in warning
+    assert "[key]" in warning
+    assert "sk-x" not in caplog.text
+    assert "sk-second-secret" not in caplog.text
+    assert key not in caplog.text
+
+
 def test_a_stream_compressed_against_our_ask_is_relayed_decoded(appliance):
     _, key = appliance.workspace()
     appliance.upstream.reply(gzip=True)

@@ -12,6 +12,9 @@ import pytest
 import websockets.sync.client
 from websockets.exceptions import InvalidStatus
 
+from appliance.serve import hide_websocket_queries
+from tests.proxy.test_hardening import raw_request
+
 
 def test_a_method_no_provider_api_takes_is_405_in_the_callers_format(appliance):
     _, key = appliance.workspace()
@@ -55,6 +58,31 @@ def test_a_path_under_v1_reaches_the_upstream_as_it_was_asked(appliance):
     ]
 
 
+@pytest.mark.parametrize(
+    ("sent", "arrived"),
+    [
+        # Escapes the upstream's URL parsing would undo once more stay escaped:
+        # no dot segment, no query, no fragment made of them.
+        (
+            "/v1/files/%252e%252e/%252e%252e/admin",
+            b"/v1/files/%252e%252e/%252e%252e/admin",
+        ),
+        ("/v1/files/a%252Fb", b"/v1/files/a%252Fb"),
+        ("/v1/files/file-abc%3Fpurpose=x", b"/v1/files/file-abc%3Fpurpose=x"),
+        ("/v1/files/file-abc%23frag", b"/v1/files/file-abc%23frag"),
+        ("/v1/files/%2541", b"/v1/files/%2541"),
+        ("/v1/models/", b"/v1/models/"),
+        ("/v1/files/caf%C3%A9%20x", b"/v1/files/caf%C3%A9%20x"),
+    ],
+)
+def test_the_path_goes_upstream_as_it_was_sent(appliance, sent, arrived):
+    _, key = appliance.workspace()
+    answer = raw_request(appliance, f"GET {sent}?limit=2 HTTP/1.1", key)
+    assert answer.startswith(b"HTTP/1.1 ")
+    [seen] = appliance.upstream.seen
+    assert (seen.raw_path, seen.query) == (arrived, b"limit=2")
+
+
 def test_a_websocket_is_refused_before_it_opens(appliance):
     _, key = appliance.workspace()
     url = appliance.url.replace("http://", "ws://") + "/v1/realtime"
@@ -64,6 +92,18 @@ def test_a_websocket_is_refused_before_it_opens(appliance):
         )
     assert refused.value.response.status_code == 403
     assert appliance.upstream.seen == []
+
+
+def test_a_key_in_a_websockets_query_string_is_not_logged(appliance, caplog):
+    hide_websocket_queries()
+    caplog.set_level(logging.INFO)
+    url = appliance.url.replace("http://", "ws://") + "/v1/realtime?api-key=sk-ws-q"
+    with pytest.raises(InvalidStatus):
+        websockets.sync.client.connect(url, open_timeout=10)
+    time.sleep(0.2)
+    [line] = [r.getMessage() for r in caplog.records if "WebSocket" in r.getMessage()]
+    assert line.endswith('"WebSocket /v1/realtime?..." 403')
+    assert "sk-ws-q" not in caplog.text
 
 
 def test_a_caller_gone_before_its_body_ends_is_no_failure(appliance, caplog):
