@@ -33,11 +33,11 @@ class ServerSettings(BaseModel):
 class UpstreamSettings(BaseModel):
     openai_base_url: str = "https://api.openai.com/v1"
     anthropic_base_url: str = "https://api.anthropic.com/v1"
-    connect_timeout_s: float = 10.0
-    idle_timeout_s: float = 600.0
-    total_timeout_s: float = 3600.0
-    max_connections: int = 1000
-    keepalive_expiry_s: float = Field(default=30.0, gt=0)
+    connect_timeout_s: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+    idle_timeout_s: float = Field(default=600.0, gt=0, allow_inf_nan=False)
+    total_timeout_s: float = Field(default=3600.0, gt=0, allow_inf_nan=False)
+    max_connections: int = Field(default=1000, ge=1)
+    keepalive_expiry_s: float = Field(default=30.0, gt=0, allow_inf_nan=False)
     transport: str = "aiohttp"
 
 

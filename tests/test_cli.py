@@ -173,6 +173,29 @@ def test_unreadable_configuration_is_a_clean_error(run, tmp_path, monkeypatch):
     assert "port" in body["error"].lower()
 
 
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "keepalive_expiry_s = -1",
+        "keepalive_expiry_s = inf",
+        "total_timeout_s = 0",
+        "idle_timeout_s = nan",
+        "connect_timeout_s = -5",
+        "max_connections = 0",
+    ],
+)
+def test_an_upstream_limit_that_cannot_work_is_refused(
+    run, tmp_path, monkeypatch, setting
+):
+    config = tmp_path / "optera.toml"
+    config.write_text(f"[upstream]\n{setting}\n")
+    monkeypatch.setenv("OPTERA_CONFIG", str(config))
+    code, body = run("workspace", "list")
+    assert code == 1
+    assert body["error"].startswith("the configuration cannot be used")
+    assert setting.split(" = ")[0] in body["error"]
+
+
 @pytest.mark.parametrize("quota", ["-5", "1000000000001", "99999999999999999999999"])
 def test_quota_out_of_range_refused_for_every_plan(run, quota):
     run("workspace", "create", "--name", "acme")

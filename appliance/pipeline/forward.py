@@ -30,8 +30,8 @@ KEY_HEADERS = frozenset(
     {b"authorization", b"proxy-authorization", b"x-api-key", b"api-key", b"x-proxy-key"}
 )
 KEY_TEXT = re.compile(
-    r"(?i)((?:authorization|api-key|x-proxy-key)\W{0,4}(?:bearer\s+)?|bearer\s+)"
-    r"[^\s'\"\\]+"
+    r"(?i)((?:authorization|api-key|x-proxy-key)['\"]?\s*[:=]\s*['\"]?(?:\w+\s+)?"
+    r"|bearer\s+)(?:\[key\]|[^\s'\"\[\]]+)"
 )
 # ASCII escapes: equal JSON, and a lone surrogate cannot fail to encode. Built
 # once: json.dumps with options builds an encoder on every call.

@@ -53,3 +53,15 @@ def test_a_transport_failure_is_named_without_the_query_string():
     assert named.startswith("ClientResponseError: 400, message='Bad line'")
     assert "http://upstream.test/v1/models?..." in named
     assert "sk-in-the-query" not in named
+
+
+def test_a_key_quoted_in_an_unreadable_answer_is_cut_whole():
+    echoed = (
+        "Invalid header token: b'authorization: Bearer sk-ab\\\\cd\\tEND\\r\\nx: 1'"
+    )
+    error = httpx.RemoteProtocolError("not valid HTTP")
+    error.__cause__ = aiohttp.ClientPayloadError(echoed)
+    named = forward._cause(error, [(b"authorization", b"Bearer sk-other")])
+    assert "authorization: Bearer [key]" in named
+    assert "cd" not in named
+    assert "END" not in named
