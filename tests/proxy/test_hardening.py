@@ -7,6 +7,8 @@ import json
 import logging
 import socket
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 import openai
@@ -304,29 +306,36 @@ def test_headers_a_connection_header_lists_are_not_forwarded(appliance):
     assert seen["x-kept"] == "2"
 
 
-def test_an_answer_that_is_not_http_is_502(appliance_factory, caplog):
-    garbage = socket.create_server(("127.0.0.1", 0))
-    port = garbage.getsockname()[1]
+@contextmanager
+def one_answer_upstream(answer: Callable[[bytes], bytes]) -> Iterator[str]:
+    """A raw TCP upstream that reads one request and sends `answer(request)`;
+    yields its base URL."""
+    server = socket.create_server(("127.0.0.1", 0))
 
-    def answer_garbage() -> None:
-        connection, _ = garbage.accept()
+    def serve() -> None:
+        connection, _ = server.accept()
         with connection:
-            connection.recv(65536)
-            connection.sendall(b"THIS IS NOT HTTP\r\n\r\n")
+            connection.sendall(answer(connection.recv(65536)))
 
-    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}/v1"
-    appliance = appliance_factory(upstream={"openai_base_url": base})
-    _, key = appliance.workspace()
-    caplog.set_level(logging.WARNING, logger="appliance")
-    response = httpx.post(
-        appliance.url + CHAT + "?key=sk-in-the-query",
-        headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
-        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
-    )
-    thread.join(5)
-    garbage.close()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+    finally:
+        thread.join(5)
+        server.close()
+
+
+def test_an_answer_that_is_not_http_is_502(appliance_factory, caplog):
+    with one_answer_upstream(lambda _: b"THIS IS NOT HTTP\r\n\r\n") as base:
+        appliance = appliance_factory(upstream={"openai_base_url": base})
+        _, key = appliance.workspace()
+        caplog.set_level(logging.WARNING, logger="appliance")
+        response = httpx.post(
+            appliance.url + CHAT + "?key=sk-in-the-query",
+            headers={"x-proxy-key": key, "authorization": "Bearer sk-x"},
+            json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+        )
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "upstream_unreachable"
     # The operator learns why; no key of the request is in the log.
@@ -336,33 +345,23 @@ def test_an_answer_that_is_not_http_is_502(appliance_factory, caplog):
     assert "sk-x" not in caplog.text
 
 
+def _keys_in_a_bad_header(request: bytes) -> bytes:
+    lines = [
+        line
+        for line in request.split(b"\r\n")
+        if line.lower().startswith((b"authorization", b"x-api-key"))
+    ]
+    return b"HTTP/1.1 200 OK\r\nBad Header\x01: " + b" ".join(lines) + b"\r\n\r\n"
+
+
 def test_an_answer_echoing_the_request_keys_leaves_them_out_of_the_log(
     appliance_factory, caplog
 ):
-    echo = socket.create_server(("127.0.0.1", 0))
-
-    def answer_with_the_keys_in_a_bad_header() -> None:
-        connection, _ = echo.accept()
-        with connection:
-            request = connection.recv(65536)
-            lines = [
-                line
-                for line in request.split(b"\r\n")
-                if line.lower().startswith((b"authorization", b"x-api-key"))
-            ]
-            connection.sendall(
-                b"HTTP/1.1 200 OK\r\nBad Header\x01: " + b" ".join(lines) + b"\r\n\r\n"
-            )
-
-    thread = threading.Thread(target=answer_with_the_keys_in_a_bad_header, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{echo.getsockname()[1]}/v1"
-    appliance = appliance_factory(upstream={"openai_base_url": base})
-    _, key = appliance.workspace()
-    caplog.set_level(logging.WARNING, logger="appliance")
-    response = post_chat(appliance, key, **{"x-api-key": "sk-second-secret"})
-    thread.join(5)
-    echo.close()
+    with one_answer_upstream(_keys_in_a_bad_header) as base:
+        appliance = appliance_factory(upstream={"openai_base_url": base})
+        _, key = appliance.workspace()
+        caplog.set_level(logging.WARNING, logger="appliance")
+        response = post_chat(appliance, key, **{"x-api-key": "sk-second-secret"})
     assert response.status_code == 502
     [warning] = [r.getMessage() for r in caplog.records if "transport" in r.msg]
     assert "BadHttpMessage" in warning
