@@ -19,18 +19,14 @@ from litestar import Litestar, Request, Response, post
 from litestar.datastructures import State
 from litestar.response import Stream
 
-from appliance.providers.upstream import Upstream
+from appliance.providers.upstream import Upstream, pool_limits
 from appliance.settings import UpstreamSettings
 
 
 def make_app(base: str, transport: str) -> Litestar:
     settings = UpstreamSettings()
     upstream = Upstream(settings)
-    limits = httpx.Limits(
-        max_connections=settings.max_connections,
-        max_keepalive_connections=settings.max_connections,
-        keepalive_expiry=settings.keepalive_expiry_s,
-    )
+    limits = pool_limits(settings)
     client = httpx.AsyncClient(
         transport=AiohttpTransport(limits=limits, trust_env=False)
         if transport == "aiohttp"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import openai
 import pytest
 
 from appliance.app import create_app
@@ -29,6 +30,17 @@ class Appliance:
         """Close this SDK client when the test ends (no socket left to the GC)."""
         self.clients.append(client)
         return client
+
+    def openai(self, key: str, **headers: str) -> openai.OpenAI:
+        """The real OpenAI SDK pointed at the proxy with `key`, closed at the end."""
+        return self.track(
+            openai.OpenAI(
+                api_key="sk-x",
+                base_url=self.url + "/v1",
+                default_headers={"x-proxy-key": key, **headers},
+                max_retries=0,
+            )
+        )
 
     def workspace(
         self, name: str = "acme", plan: str = "starter", active: bool = True

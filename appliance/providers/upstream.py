@@ -102,11 +102,7 @@ class Upstream:
 
 def build_transport(settings: UpstreamSettings) -> httpx.AsyncBaseTransport:
     """The configured transport with a large keep-alive pool."""
-    limits = httpx.Limits(
-        max_connections=settings.max_connections,
-        max_keepalive_connections=settings.max_connections,
-        keepalive_expiry=settings.keepalive_expiry_s,
-    )
+    limits = pool_limits(settings)
     if settings.transport == "aiohttp":
         return ResendingTransport(
             AiohttpTransport(
@@ -114,6 +110,15 @@ def build_transport(settings: UpstreamSettings) -> httpx.AsyncBaseTransport:
             )
         )
     return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+
+
+def pool_limits(settings: UpstreamSettings) -> httpx.Limits:
+    """Every connection may stay pooled, for `keepalive_expiry_s` once idle."""
+    return httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_connections,
+        keepalive_expiry=settings.keepalive_expiry_s,
+    )
 
 
 class ResendingTransport(httpx.AsyncBaseTransport):

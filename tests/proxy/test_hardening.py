@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
-import openai
 import pytest
 
 from appliance.errors import InvalidRequest
@@ -96,14 +95,7 @@ def test_workspace_names_are_unique(appliance):
 
 def test_streamed_cache_hit_is_counted_once(appliance):
     _, key = appliance.workspace()
-    client = appliance.track(
-        openai.OpenAI(
-            api_key="sk",
-            base_url=appliance.url + "/v1",
-            default_headers={"x-proxy-key": key},
-            max_retries=0,
-        )
-    )
+    client = appliance.openai(key)
     for _ in range(2):
         list(
             client.chat.completions.create(
@@ -374,14 +366,7 @@ def test_an_answer_echoing_the_request_keys_leaves_them_out_of_the_log(
 def test_a_stream_compressed_against_our_ask_is_relayed_decoded(appliance):
     _, key = appliance.workspace()
     appliance.upstream.reply(gzip=True)
-    client = appliance.track(
-        openai.OpenAI(
-            api_key="sk-x",
-            base_url=appliance.url + "/v1",
-            default_headers={"x-proxy-key": key},
-            max_retries=0,
-        )
-    )
+    client = appliance.openai(key)
     stream = client.chat.completions.create(
         model="gpt-4o", messages=[{"role": "user", "content": "Hi"}], stream=True
     )
